@@ -1,0 +1,70 @@
+// Command rekey rotates Auth0 Private Key JWT client credentials with zero downtime through
+// Terraform. This file holds the subcommands and maps their errors to exit codes.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the command ran and failed
+	exitUsage = 2 // the command line was wrong
+)
+
+const usage = `rekey rotates Auth0 Private Key JWT client credentials with zero downtime.
+
+Usage:
+  rekey sandbox --dir DIR [--listen ADDR] [--clients N] [--pool-cap 2|4] [--fault SPEC]...
+      Run an embedded Auth0 look-alike tenant until interrupted.
+
+Run 'rekey COMMAND -h' for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "sandbox":
+		err = runSandbox(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "rekey: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "rekey: %v\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "rekey: %v\n", err)
+		return exitError
+	}
+}
+
+// usageError is a mistake in the command line; it exits with exitUsage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }

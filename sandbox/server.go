@@ -1,0 +1,140 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Options configure a sandbox server.
+type Options struct {
+	Listen string // host:port; port 0 picks a free one. Default 127.0.0.1:0.
+	Tenant *Tenant
+	Faults []Fault
+}
+
+// Server is a running sandbox tenant on HTTPS.
+type Server struct {
+	tenant *Tenant
+	domain string
+	certs  *certificates
+	auth   *authority
+	faults *faultInjector
+	http   *http.Server
+	done   chan error
+}
+
+// Start listens on opts.Listen and serves the tenant until Close.
+func Start(opts Options) (*Server, error) {
+	if opts.Tenant == nil {
+		return nil, errors.New("sandbox: Start needs a tenant")
+	}
+	listen := opts.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	certs, err := newCertificates()
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: make certificates: %w", err)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: listen on %s: %w (choose another address with --listen, or 127.0.0.1:0 for a free port)", listen, err)
+	}
+	host, _, _ := net.SplitHostPort(listen)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	s := &Server{tenant: opts.Tenant, domain: net.JoinHostPort(host, port), certs: certs, faults: &faultInjector{}, done: make(chan error, 1)}
+	s.faults.set(opts.Faults)
+	if s.auth, err = newAuthority(opts.Tenant, s.domain); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.auth.tenant.AddAPI(s.auth.mgmtAPI, "Auth0 Management API")
+	s.http = &http.Server{
+		Handler:           s.faults.wrap(s.routes()),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{certs.server}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          nil,
+	}
+	go func() { s.done <- s.http.ServeTLS(ln, "", "") }()
+	return s, nil
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth/token", s.auth.handleToken)
+	mux.HandleFunc("GET /.well-known/jwks.json", s.auth.handleJWKS)
+	(&management{tenant: s.tenant, auth: s.auth}).routes(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeAPIError(w, &APIError{Status: http.StatusNotFound, Message: fmt.Sprintf("The sandbox does not serve %s %s.", r.Method, r.URL.Path)})
+	})
+	return mux
+}
+
+// Domain is the tenant's host:port, the value of AUTH0_DOMAIN.
+func (s *Server) Domain() string { return s.domain }
+
+// ManagementAudience is the Management API's identifier, https://DOMAIN/api/v2/.
+func (s *Server) ManagementAudience() string { return s.auth.mgmtAPI }
+
+// Tenant is the state the server serves.
+func (s *Server) Tenant() *Tenant { return s.tenant }
+
+// CAPEM is the certificate of the CA that signed the server's certificate.
+func (s *Server) CAPEM() []byte { return s.certs.caPEM }
+
+// HTTPClient returns a client that trusts the sandbox's CA.
+func (s *Server) HTTPClient() *http.Client {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.certs.caPEM)
+	return &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64},
+	}
+}
+
+// SetFaults replaces the fault injection rules.
+func (s *Server) SetFaults(faults []Fault) { s.faults.set(faults) }
+
+// Close stops accepting requests and waits up to five seconds for those in flight.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.http.Shutdown(ctx)
+	if serveErr := <-s.done; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	return err
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(body)
+}
+
+func writeAPIError(w http.ResponseWriter, err error) {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		apiErr = &APIError{Status: http.StatusInternalServerError, Message: err.Error()}
+	}
+	writeJSON(w, apiErr.Status, apiErr.envelope())
+}
+
+func writeOAuthError(w http.ResponseWriter, err error) {
+	var oe *oauthError
+	if !errors.As(err, &oe) {
+		oe = &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: err.Error()}
+	}
+	writeJSON(w, oe.Status, oe)
+}
