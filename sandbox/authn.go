@@ -51,7 +51,7 @@ func newAuthority(t *Tenant, domain string) (*authority, error) {
 	a := &authority{
 		tenant: t, domain: domain, issuer: "https://" + domain + "/", mgmtAPI: "https://" + domain + "/api/v2/",
 		signingKey: key, signingKID: keys.Thumbprint(&key.PublicKey),
-		jtis:       jtiCache{seen: map[string]time.Time{}},
+		jtis: jtiCache{seen: map[string]time.Time{}},
 		signMethods: map[string]jwt.SigningMethod{
 			"RS256": jwt.SigningMethodRS256, "RS384": jwt.SigningMethodRS384, "PS256": jwt.SigningMethodPS256,
 		},
