@@ -20,13 +20,13 @@ const (
 	timeFormat     = "2006-01-02T15:04:05.000Z"
 )
 
-// management serves the Management API v2 subset a rotation uses.
-type management struct {
+// managementAPI serves the Management API v2 subset a rotation uses.
+type managementAPI struct {
 	tenant *Tenant
 	auth   *authority
 }
 
-func (m *management) routes(mux *http.ServeMux) {
+func (m *managementAPI) routes(mux *http.ServeMux) {
 	handle := func(pattern string, h func(*http.Request) (int, any, error)) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			if err := m.auth.checkBearer(r.Header.Get("Authorization")); err != nil {
@@ -53,7 +53,7 @@ func (m *management) routes(mux *http.ServeMux) {
 	handle("GET /api/v2/client-grants", m.listGrants)
 }
 
-func (m *management) listClients(r *http.Request) (int, any, error) {
+func (m *managementAPI) listClients(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
 	project, err := fieldFilter(q)
 	if err != nil {
@@ -79,7 +79,7 @@ func (m *management) listClients(r *http.Request) (int, any, error) {
 }
 
 // listClientsCheckpoint pages with an opaque "next" token: the id of the next client.
-func (m *management) listClientsCheckpoint(q map[string][]string, project func(map[string]any) map[string]any) (int, any, error) {
+func (m *managementAPI) listClientsCheckpoint(q map[string][]string, project func(map[string]any) map[string]any) (int, any, error) {
 	take, err := queryInt(q, "take", defaultPerPage, 1, maxPerPage)
 	if err != nil {
 		return 0, nil, err
@@ -103,7 +103,7 @@ func (m *management) listClientsCheckpoint(q map[string][]string, project func(m
 	return http.StatusOK, body, nil
 }
 
-func (m *management) createClient(r *http.Request) (int, any, error) {
+func (m *managementAPI) createClient(r *http.Request) (int, any, error) {
 	var body struct {
 		Name       string   `json:"name"`
 		AppType    string   `json:"app_type"`
@@ -130,7 +130,7 @@ func (m *management) createClient(r *http.Request) (int, any, error) {
 	return http.StatusCreated, clientView(*c), nil
 }
 
-func (m *management) getClient(r *http.Request) (int, any, error) {
+func (m *managementAPI) getClient(r *http.Request) (int, any, error) {
 	project, err := fieldFilter(r.URL.Query())
 	if err != nil {
 		return 0, nil, err
@@ -145,7 +145,7 @@ func (m *management) getClient(r *http.Request) (int, any, error) {
 // patchableClientFields are the client properties the sandbox can change.
 var patchableClientFields = []string{"name", "description", "app_type", "grant_types", "jwt_configuration", "token_endpoint_auth_method", "client_authentication_methods"}
 
-func (m *management) patchClient(r *http.Request) (int, any, error) {
+func (m *managementAPI) patchClient(r *http.Request) (int, any, error) {
 	var raw map[string]json.RawMessage
 	if err := decodeStrict(r, &raw); err != nil {
 		return 0, nil, err
@@ -238,7 +238,7 @@ func parseAuthMethods(v json.RawMessage) (*[]string, error) {
 	return &ids, nil
 }
 
-func (m *management) listCredentials(r *http.Request) (int, any, error) {
+func (m *managementAPI) listCredentials(r *http.Request) (int, any, error) {
 	creds, err := m.tenant.Credentials(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
@@ -252,7 +252,7 @@ func (m *management) listCredentials(r *http.Request) (int, any, error) {
 
 var kidPattern = regexp.MustCompile(`^[0-9a-zA-Z\-_]{10,64}$`)
 
-func (m *management) createCredential(r *http.Request) (int, any, error) {
+func (m *managementAPI) createCredential(r *http.Request) (int, any, error) {
 	var body struct {
 		CredentialType      string  `json:"credential_type"`
 		Name                string  `json:"name"`
@@ -290,7 +290,7 @@ func (m *management) createCredential(r *http.Request) (int, any, error) {
 	return http.StatusCreated, credentialView(cr), nil
 }
 
-func (m *management) getCredential(r *http.Request) (int, any, error) {
+func (m *managementAPI) getCredential(r *http.Request) (int, any, error) {
 	cr, err := m.tenant.Credential(r.PathValue("id"), r.PathValue("cred"))
 	if err != nil {
 		return 0, nil, err
@@ -298,7 +298,7 @@ func (m *management) getCredential(r *http.Request) (int, any, error) {
 	return http.StatusOK, credentialView(cr), nil
 }
 
-func (m *management) patchCredential(r *http.Request) (int, any, error) {
+func (m *managementAPI) patchCredential(r *http.Request) (int, any, error) {
 	var body struct {
 		ExpiresAt *string `json:"expires_at"`
 	}
@@ -319,14 +319,14 @@ func (m *management) patchCredential(r *http.Request) (int, any, error) {
 	return http.StatusOK, credentialView(cr), nil
 }
 
-func (m *management) deleteCredential(r *http.Request) (int, any, error) {
+func (m *managementAPI) deleteCredential(r *http.Request) (int, any, error) {
 	if err := m.tenant.DeleteCredential(r.PathValue("id"), r.PathValue("cred")); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil
 }
 
-func (m *management) listGrants(r *http.Request) (int, any, error) {
+func (m *managementAPI) listGrants(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
 	page, err := queryInt(q, "page", 0, 0, 1<<30)
 	if err != nil {

@@ -70,7 +70,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/token", s.auth.handleToken)
 	mux.HandleFunc("GET /.well-known/jwks.json", s.auth.handleJWKS)
-	(&management{tenant: s.tenant, auth: s.auth}).routes(mux)
+	(&managementAPI{tenant: s.tenant, auth: s.auth}).routes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, &APIError{Status: http.StatusNotFound, Message: fmt.Sprintf("The sandbox does not serve %s %s.", r.Method, r.URL.Path)})
 	})

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/auth0/go-auth0/authentication"
+	"github.com/auth0/go-auth0/authentication/oauth"
+	"github.com/auth0/go-auth0/management"
+
+	"rekey/keys"
+	"rekey/sandbox"
+)
+
+// TestMain lets the test binary act as "any go-auth0 program" run with the sandbox's env file
+// sourced: it then trusts the sandbox only through SSL_CERT_FILE, as a user's program would.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("REKEY_ENV_PROBE"); dir != "" {
+		if err := envProbe(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "probe:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// envProbe lists the clients with the management credentials from the environment, then
+// exchanges a token with the first seeded client's key from its system config.
+func envProbe(dir string) error {
+	ctx := context.Background()
+	domain := os.Getenv("AUTH0_DOMAIN")
+	api, err := management.New(domain, management.WithClientCredentials(ctx, os.Getenv("AUTH0_CLIENT_ID"), os.Getenv("AUTH0_CLIENT_SECRET")))
+	if err != nil {
+		return err
+	}
+	list, err := api.Client.List(ctx)
+	if err != nil {
+		return err
+	}
+	var m sandbox.Manifest
+	data, err := os.ReadFile(filepath.Join(dir, "sandbox.json"))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	seeded := m.Clients[0]
+	var sys sandbox.SystemConfig
+	if data, err = os.ReadFile(seeded.SystemConfig); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, &sys); err != nil {
+		return err
+	}
+	pemKey, err := os.ReadFile(filepath.Join(filepath.Dir(seeded.SystemConfig), sys.Credentials[0].PrivateKeyFile))
+	if err != nil {
+		return err
+	}
+	auth, err := authentication.New(ctx, domain, authentication.WithClientID(seeded.ClientID), authentication.WithClientAssertion(string(pemKey), "RS256"))
+	if err != nil {
+		return err
+	}
+	tok, err := auth.OAuth.LoginWithClientCredentials(ctx, oauth.LoginWithClientCredentialsRequest{Audience: seeded.Audience}, oauth.IDTokenValidationOptions{})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("clients=%d token_type=%s\n", list.Total, tok.TokenType)
+	return nil
+}
+
+// buildRekey compiles the command once per test into a temporary folder.
+func buildRekey(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "rekey")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startSandbox runs "rekey sandbox --dir dir" and waits for its ready line.
+func startSandbox(t *testing.T, bin, dir string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, "sandbox", "--dir", dir, "--listen", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ready := make(chan string, 1)
+	rest := &bytes.Buffer{}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "rekey sandbox ready: ") {
+				ready <- sc.Text()
+			}
+			rest.WriteString(sc.Text() + "\n")
+		}
+	}()
+	select {
+	case line := <-ready:
+		t.Log(line)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no ready line within 30s; stderr:\n%s", stderr.String())
+	}
+	return cmd, rest
+}
+
+func TestSandboxCommandServesGoAuth0Programs(t *testing.T) {
+	bin := buildRekey(t)
+	dir := filepath.Join(t.TempDir(), "sb")
+	cmd, out := startSandbox(t, bin, dir)
+
+	runProbe(t, dir)
+
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("after SIGINT: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("rekey sandbox did not stop within 10s of SIGINT")
+	}
+	if !strings.Contains(out.String(), "stopping") {
+		t.Errorf("no stopping line in output:\n%s", out)
+	}
+	for _, f := range []string{"env", "sandbox.json", "tenant.json"} {
+		if info, err := os.Stat(filepath.Join(dir, f)); err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v", f, info, err)
+		}
+	}
+
+	// A restart serves the same tenant on a new port, with a new CA.
+	startSandbox(t, bin, dir)
+	runProbe(t, dir)
+}
+
+// runProbe runs the test binary as a go-auth0 program with dir/env sourced; the SSL_CERT_FILE
+// it inherits points nowhere, so only the env file can make it trust the sandbox.
+func runProbe(t *testing.T, dir string) {
+	t.Helper()
+	probe := exec.Command("bash", "-c", `source "$1/env" && exec "$2"`, "probe", dir, os.Args[0])
+	probe.Env = append(os.Environ(), "REKEY_ENV_PROBE="+dir, "SSL_CERT_FILE=/nonexistent")
+	got, err := probe.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go-auth0 program with the env file sourced: %v\n%s", err, got)
+	}
+	if want := "clients=5 token_type=Bearer"; !strings.Contains(string(got), want) {
+		t.Fatalf("probe printed %q, want %q", got, want)
+	}
+}
+
+func TestSandboxKeysAreNeverPrinted(t *testing.T) {
+	bin := buildRekey(t)
+	dir := filepath.Join(t.TempDir(), "sb")
+	cmd, out := startSandbox(t, bin, dir)
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	entries, err := os.ReadDir(filepath.Join(dir, "keys"))
+	if err != nil || len(entries) != 4 {
+		t.Fatalf("keys folder: %d entries, %v", len(entries), err)
+	}
+	for _, e := range entries {
+		key, err := keys.LoadPrivateKey(filepath.Join(dir, "keys", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, _ := keys.PrivatePEM(key)
+		body := strings.Split(string(der), "\n")[1]
+		if strings.Contains(out.String(), body) {
+			t.Errorf("the output contains private key material of %s", e.Name())
+		}
+	}
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, exitUsage, "Usage:"},
+		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{[]string{"sandbox"}, exitUsage, "--dir is required"},
+		{[]string{"sandbox", "--dir", "x", "--pool-cap", "3"}, exitUsage, "--pool-cap must be 2 or 4"},
+		{[]string{"sandbox", "--dir", "x", "--clients", "-1"}, exitUsage, "--clients must be"},
+		{[]string{"sandbox", "--dir", "x", "--fault", "oauth,5xx=2"}, exitUsage, "start with the path prefix"},
+		{[]string{"sandbox", "--dir", "x", "--fault", "/oauth,5xx=2"}, exitUsage, "not a probability"},
+		{[]string{"sandbox", "--dir", "x", "extra"}, exitUsage, `unexpected argument "extra"`},
+		{[]string{"sandbox", "--dir", "x", "--listen", "256.0.0.1:1"}, exitError, "choose another address"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			var stdout, stderr bytes.Buffer
+			if code := run(c.args, &stdout, &stderr); code != c.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, c.code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), c.want) {
+				t.Errorf("stderr %q lacks %q", stderr.String(), c.want)
+			}
+		})
+	}
+}
