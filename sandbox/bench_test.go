@@ -19,9 +19,8 @@ import (
 	"rekey/keys"
 )
 
-// benchSandbox starts a server with one machine-to-machine client whose key is attached, and
-// returns the server, the client id, its audience and its private key.
-func benchSandbox(b *testing.B) (*Server, string, string, *rsa.PrivateKey) {
+// benchServer starts a server on an empty tenant.
+func benchServer(b *testing.B) (*Tenant, *Server) {
 	b.Helper()
 	tenant, err := NewTenant(DefaultPoolCap)
 	if err != nil {
@@ -32,6 +31,14 @@ func benchSandbox(b *testing.B) (*Server, string, string, *rsa.PrivateKey) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { srv.Close() })
+	return tenant, srv
+}
+
+// benchSandbox starts a server with one machine-to-machine client whose key is attached, and
+// returns the server, the client id, its audience and its private key.
+func benchSandbox(b *testing.B) (*Server, string, string, *rsa.PrivateKey) {
+	b.Helper()
+	tenant, srv := benchServer(b)
 	key, err := keys.Generate(keys.MinBits)
 	if err != nil {
 		b.Fatal(err)
@@ -113,15 +120,7 @@ func presignAssertions(b *testing.B, domain, clientID, audience string, key *rsa
 
 // BenchmarkListClients10k measures paging through 10,000 clients with go-auth0, 100 a page.
 func BenchmarkListClients10k(b *testing.B) {
-	tenant, err := NewTenant(DefaultPoolCap)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := Start(Options{Tenant: tenant})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { srv.Close() })
+	tenant, srv := benchServer(b)
 	for i := range 10000 {
 		tenant.AddClient(fmt.Sprintf("service-%05d", i), "non_interactive", []string{"client_credentials"})
 	}

@@ -62,11 +62,7 @@ func (m *managementAPI) listClients(r *http.Request) (int, any, error) {
 	if q.Has("from") || q.Has("take") {
 		return m.listClientsCheckpoint(q, project)
 	}
-	page, err := queryInt(q, "page", 0, 0, 1<<30)
-	if err != nil {
-		return 0, nil, err
-	}
-	perPage, err := queryInt(q, "per_page", defaultPerPage, 0, maxPerPage)
+	page, perPage, err := pageParams(q)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -328,11 +324,7 @@ func (m *managementAPI) deleteCredential(r *http.Request) (int, any, error) {
 
 func (m *managementAPI) listGrants(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
-	page, err := queryInt(q, "page", 0, 0, 1<<30)
-	if err != nil {
-		return 0, nil, err
-	}
-	perPage, err := queryInt(q, "per_page", defaultPerPage, 0, maxPerPage)
+	page, perPage, err := pageParams(q)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -418,6 +410,15 @@ func first(q map[string][]string, key string) string {
 		return v[0]
 	}
 	return ""
+}
+
+// pageParams reads page mode's page and per_page.
+func pageParams(q map[string][]string) (page, perPage int, err error) {
+	if page, err = queryInt(q, "page", 0, 0, 1<<30); err != nil {
+		return 0, 0, err
+	}
+	perPage, err = queryInt(q, "per_page", defaultPerPage, 0, maxPerPage)
+	return page, perPage, err
 }
 
 // queryInt reads an integer query parameter within [lo, hi].
