@@ -45,6 +45,7 @@ func (m *managementAPI) routes(mux *http.ServeMux) {
 	handle("POST /api/v2/clients", m.createClient)
 	handle("GET /api/v2/clients/{id}", m.getClient)
 	handle("PATCH /api/v2/clients/{id}", m.patchClient)
+	handle("DELETE /api/v2/clients/{id}", m.deleteClient)
 	handle("GET /api/v2/clients/{id}/credentials", m.listCredentials)
 	handle("POST /api/v2/clients/{id}/credentials", m.createCredential)
 	handle("GET /api/v2/clients/{id}/credentials/{cred}", m.getCredential)
@@ -136,6 +137,13 @@ func (m *managementAPI) getClient(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, project(clientView(c)), nil
+}
+
+func (m *managementAPI) deleteClient(r *http.Request) (int, any, error) {
+	if err := m.tenant.DeleteClient(r.PathValue("id")); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, nil
 }
 
 // patchableClientFields are the client properties the sandbox can change.

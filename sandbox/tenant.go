@@ -147,6 +147,21 @@ func (t *Tenant) AddClient(name, appType string, grantTypes []string) *Client {
 	return c
 }
 
+// DeleteClient removes a client with its credentials and grants.
+func (t *Tenant) DeleteClient(id string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.byID[id]
+	if c == nil {
+		return notFound("The client does not exist", "inexistent_client")
+	}
+	t.clients = slices.DeleteFunc(t.clients, func(x *Client) bool { return x == c })
+	t.grants = slices.DeleteFunc(t.grants, func(g *ClientGrant) bool { return g.ClientID == id })
+	delete(t.byID, id)
+	t.changed()
+	return nil
+}
+
 // AddGrant allows clientID to request tokens for audience with the given scopes.
 func (t *Tenant) AddGrant(clientID, audience string, scope []string) (*ClientGrant, error) {
 	t.mu.Lock()
