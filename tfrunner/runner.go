@@ -7,8 +7,8 @@ import (
 	"os"
 
 	"github.com/hashicorp/go-version"
-	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-exec/tfexec"
+	tfjson "github.com/hashicorp/terraform-json"
 )
 
 // Config describes one Terraform working directory and how to run Terraform there.
