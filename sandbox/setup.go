@@ -132,7 +132,14 @@ func Setup(dir string, opts SetupOptions) (*Server, *Manifest, error) {
 		return nil, nil, err
 	}
 	if fresh {
-		if err := seed(tenant, dir, opts.Clients); err != nil {
+		seeded, err := prepareSeed(dir, opts.Clients, tenant.clock())
+		if err != nil {
+			return fail(err)
+		}
+		if err := seedDirect(tenant, seeded); err != nil {
+			return fail(err)
+		}
+		if err := finishSeed(tenant, dir, seeded); err != nil {
 			return fail(err)
 		}
 	}
@@ -169,14 +176,9 @@ func openTenant(path string, poolCap int) (t *Tenant, fresh bool, err error) {
 // it the Management API of this start's domain (the port may differ from the last start).
 func ensureManagementClient(t *Tenant, audience string) (ManagementClient, error) {
 	var c Client
-	t.mu.RLock()
-	for _, x := range t.clients {
-		if x.Name == ManagementClientName {
-			c = *x
-		}
-	}
-	t.mu.RUnlock()
-	if c.ID == "" {
+	if id, ok := t.clientIDsByName()[ManagementClientName]; ok {
+		c, _ = t.Client(id)
+	} else {
 		c = *t.AddClient(ManagementClientName, "non_interactive", []string{"client_credentials"})
 	}
 	if len(t.Grants(c.ID, audience)) == 0 {
@@ -187,31 +189,54 @@ func ensureManagementClient(t *Tenant, audience string) (ManagementClient, error
 	return ManagementClient{ClientID: c.ID, ClientSecret: c.Secret, Audience: audience}, nil
 }
 
-// seed creates the default clients (or n generated ones), each with a client grant to its API
-// and one attached credential whose private key is written to dir/keys, and a system config in
-// dir/systems that lists that key.
-func seed(t *Tenant, dir string, n int) error {
+// seededClient is a client to seed with its key pair and the PEM its credential is made of:
+// a self-signed certificate (whose notAfter becomes the credential's expiry) or a public key.
+type seededClient struct {
+	seedClient
+	key            *rsa.PrivateKey
+	kid            string
+	pem            string
+	credentialName string
+}
+
+// prepareSeed makes the key pairs of the clients to seed (the default four, or n generated
+// ones sharing a small pool of keys) and writes their private keys to dir/keys.
+func prepareSeed(dir string, n int, now time.Time) ([]seededClient, error) {
 	clients := defaultClients
 	if n > 0 {
 		clients = generatedClients(n)
 	}
-	pool := map[int]*rsa.PrivateKey{}
+	var pool []*rsa.PrivateKey
+	out := make([]seededClient, 0, len(clients))
 	for i, sc := range clients {
-		key := pool[i%scaleKeyPool]
-		if key == nil {
-			var err error
-			if key, err = keys.Generate(keys.MinBits); err != nil {
-				return err
+		if i < scaleKeyPool || n == 0 {
+			key, err := keys.Generate(keys.MinBits)
+			if err != nil {
+				return nil, err
 			}
-			if n > 0 {
-				pool[i%scaleKeyPool] = key
+			if err := keys.WritePrivateKey(filepath.Join(dir, keysDir, keyFileName(keys.Thumbprint(&key.PublicKey))), key); err != nil {
+				return nil, fmt.Errorf("sandbox: %w", err)
 			}
+			pool = append(pool, key)
 		}
-		if err := seedOne(t, dir, sc, key); err != nil {
-			return fmt.Errorf("sandbox: seed %s: %w", sc.name, err)
+		key := pool[i%len(pool)]
+		pem, err := credentialPEM(sc, key, now)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, seededClient{seedClient: sc, key: key, kid: keys.Thumbprint(&key.PublicKey), pem: pem,
+			credentialName: sc.name + " " + now.Format("2006-01-02")})
 	}
-	return nil
+	return out, nil
+}
+
+func credentialPEM(sc seedClient, key *rsa.PrivateKey, now time.Time) (string, error) {
+	if sc.certDays == 0 {
+		pub, err := keys.PublicPEM(&key.PublicKey)
+		return string(pub), err
+	}
+	cert, err := keys.SelfSignedCert(key, sc.name, now.Add(-time.Hour), now.AddDate(0, 0, sc.certDays))
+	return string(cert), err
 }
 
 func generatedClients(n int) []seedClient {
@@ -225,57 +250,55 @@ func generatedClients(n int) []seedClient {
 	return out
 }
 
-func seedOne(t *Tenant, dir string, sc seedClient, key *rsa.PrivateKey) error {
-	c := t.AddClient(sc.name, "non_interactive", []string{"client_credentials"})
-	if !t.hasAPI(sc.audience) {
-		t.AddAPI(sc.audience, strings.TrimSuffix(strings.TrimPrefix(sc.audience, "https://"), "/"))
+// seedDirect creates the clients and their attached credentials through the tenant itself.
+func seedDirect(t *Tenant, seeded []seededClient) error {
+	for _, sc := range seeded {
+		c := t.AddClient(sc.name, "non_interactive", []string{"client_credentials"})
+		cr, err := t.CreateCredential(c.ID, NewCredential{Name: sc.credentialName, PEM: sc.pem, Alg: "RS256", ParseExpiryFromCert: sc.certDays > 0})
+		if err != nil {
+			return fmt.Errorf("sandbox: seed %s: %w", sc.name, err)
+		}
+		if _, err := t.UpdateClient(c.ID, ClientPatch{TokenEndpointAuthMethodSet: true, AuthMethodsSet: true, PrivateKeyJWT: &[]string{cr.ID}}); err != nil {
+			return fmt.Errorf("sandbox: seed %s: %w", sc.name, err)
+		}
 	}
-	if _, err := t.AddGrant(c.ID, sc.audience, sc.scope); err != nil {
+	return nil
+}
+
+// finishSeed gives each seeded client (found by name) a grant to its API and writes its system
+// config, which lists the seeded key.
+func finishSeed(t *Tenant, dir string, seeded []seededClient) error {
+	if err := os.MkdirAll(filepath.Join(dir, systemsDir), 0o700); err != nil {
 		return err
 	}
-	now := t.clock()
-	in := NewCredential{Name: sc.name + " " + now.Format("2006-01-02"), Alg: "RS256"}
-	if sc.certDays > 0 {
-		cert, err := keys.SelfSignedCert(key, sc.name, now.Add(-time.Hour), now.AddDate(0, 0, sc.certDays))
-		if err != nil {
+	ids := t.clientIDsByName()
+	for _, sc := range seeded {
+		id, ok := ids[sc.name]
+		if !ok {
+			return fmt.Errorf("sandbox: seeded client %s is missing from the tenant", sc.name)
+		}
+		if !t.hasAPI(sc.audience) {
+			t.AddAPI(sc.audience, strings.TrimSuffix(strings.TrimPrefix(sc.audience, "https://"), "/"))
+		}
+		if _, err := t.AddGrant(id, sc.audience, sc.scope); err != nil {
 			return err
 		}
-		in.PEM, in.ParseExpiryFromCert = string(cert), true
-	} else {
-		pub, err := keys.PublicPEM(&key.PublicKey)
-		if err != nil {
+		if err := writeSystemConfig(dir, id, sc.kid); err != nil {
 			return err
 		}
-		in.PEM = string(pub)
 	}
-	cr, err := t.CreateCredential(c.ID, in)
-	if err != nil {
-		return err
-	}
-	none := (*string)(nil)
-	if _, err := t.UpdateClient(c.ID, ClientPatch{
-		TokenEndpointAuthMethodSet: true, TokenEndpointAuthMethod: none,
-		AuthMethodsSet: true, PrivateKeyJWT: &[]string{cr.ID},
-	}); err != nil {
-		return err
-	}
-	keyPath := filepath.Join(dir, keysDir, keyFileName(cr.KID))
-	if err := keys.WritePrivateKey(keyPath, key); err != nil && !errors.Is(err, keys.ErrExists) {
-		return err
-	}
-	rel, err := filepath.Rel(filepath.Join(dir, systemsDir), keyPath)
-	if err != nil {
-		return err
-	}
-	sys := SystemConfig{Credentials: []SystemCredential{{KID: cr.KID, Alg: cr.Alg, PrivateKeyFile: rel}}}
+	return nil
+}
+
+// writeSystemConfig writes dir/systems/<client_id>.json listing the key with kid.
+func writeSystemConfig(dir, clientID, kid string) error {
+	rel := filepath.Join("..", keysDir, keyFileName(kid))
+	sys := SystemConfig{Credentials: []SystemCredential{{KID: kid, Alg: "RS256", PrivateKeyFile: rel}}}
 	data, err := json.MarshalIndent(sys, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(dir, systemsDir), 0o700); err != nil {
-		return err
-	}
-	return writeFileAtomic(systemConfigPath(dir, c.ID), append(data, '\n'), 0o600)
+	return writeFileAtomic(systemConfigPath(dir, clientID), append(data, '\n'), 0o600)
 }
 
 func keyFileName(kid string) string { return "key-" + kid + ".pem" }

@@ -196,6 +196,17 @@ func (t *Tenant) ClientCount() int {
 	return len(t.clients)
 }
 
+// clientIDsByName maps client names to ids (the last client of a name wins).
+func (t *Tenant) clientIDsByName() map[string]string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	ids := make(map[string]string, len(t.clients))
+	for _, c := range t.clients {
+		ids[c.Name] = c.ID
+	}
+	return ids
+}
+
 // clientsPage returns copies of clients [start, start+n) and the total count.
 func (t *Tenant) clientsPage(start, n int) ([]Client, int) {
 	t.mu.RLock()
