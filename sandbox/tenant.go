@@ -144,7 +144,28 @@ func (t *Tenant) AddClient(name, appType string, grantTypes []string) *Client {
 	t.clients = append(t.clients, c)
 	t.byID[c.ID] = c
 	t.changed()
-	return c
+	snapshot := c.clone()
+	return &snapshot
+}
+
+// clone returns a deep copy that later changes to the tenant do not touch.
+func (c *Client) clone() Client {
+	out := *c
+	out.GrantTypes = slices.Clone(c.GrantTypes)
+	if c.TokenEndpointAuthMethod != nil {
+		method := *c.TokenEndpointAuthMethod
+		out.TokenEndpointAuthMethod = &method
+	}
+	if c.PrivateKeyJWT != nil {
+		ids := slices.Clone(*c.PrivateKeyJWT)
+		out.PrivateKeyJWT = &ids
+	}
+	out.Credentials = make([]*Credential, len(c.Credentials))
+	for i, cr := range c.Credentials {
+		copied := *cr
+		out.Credentials[i] = &copied
+	}
+	return out
 }
 
 // DeleteClient removes a client with its credentials and grants.
@@ -186,7 +207,7 @@ func (t *Tenant) Client(id string) (Client, error) {
 	if c == nil {
 		return Client{}, notFound("The client does not exist", "inexistent_client")
 	}
-	return *c, nil
+	return c.clone(), nil
 }
 
 // ClientCount returns how many clients the tenant has.
@@ -216,7 +237,7 @@ func (t *Tenant) clientsPage(start, n int) ([]Client, int) {
 	end := min(start+n, total)
 	page := make([]Client, 0, end-start)
 	for _, c := range t.clients[start:end] {
-		page = append(page, *c)
+		page = append(page, c.clone())
 	}
 	return page, total
 }
@@ -297,7 +318,7 @@ func (t *Tenant) UpdateClient(id string, p ClientPatch) (Client, error) {
 	}
 	*c = next
 	t.changed()
-	return *c, nil
+	return c.clone(), nil
 }
 
 func validateAuthMethods(c *Client) error {
