@@ -1,0 +1,33 @@
+resource "auth0_client_credentials" "billing" {
+  client_id             = "kTq9xBillingWorker0001"
+  authentication_method = "private_key_jwt"
+
+  private_key_jwt {
+    credentials {
+      name            = "billing-a"
+      credential_type = "public_key"
+      algorithm       = "RS256"
+      pem             = <<EOF
+-----BEGIN PUBLIC KEY-----
+2CozcwN7GjjHVe7uhNUnps3MpWZYHzUDn8ceKwtB+I85LbVsRnD8jv7kqwphdHsB
+LWClzeFpPNfQnYkH3wxQFtezvrQG9eacIffBfz6+ZpH7saBFQTvyhA0CUDXBHmss
+peRp10DTPbXdhgter0AK6bZjPpEf/KpFrLAujZj5e0FyK2rvpCEZF82cKcpGBf8k
+NYOTDQALYV/pTZJZY4nWBuL4oTwLAqXVw+BUVxQZ6GeQ1U9yVowh+HhJWhRvn6lu
+-----END PUBLIC KEY-----
+EOF
+    }
+    credentials {
+      name            = "billing-b"
+      credential_type = "public_key"
+      algorithm       = "RS256"
+      pem             = <<EOF
+-----BEGIN PUBLIC KEY-----
+u72IQAGVrYyjfp/EvLPAelD/wWoOHaF8dlRQ+3mLLo2ZidE2oD+I/tmYsWN79AXZ
+Canr/s9BMLtfVH93f2RNYJqaEwAwUQ2kY7451NlRl9I3k7ayDxayqOUBfQ/dOD9B
+BONckzOXRsWrlfQ6zUlO3KfvPsVPvv1W8pTUx7hG1AUdLmdHqZ4CC3Ru5LrfHHMc
+YKMu4M/FratN1F2cnZGKfkerB9z7TWRNzo9XCZeJruw+lXFVLR7p/NvBXagfsttC
+-----END PUBLIC KEY-----
+EOF
+    }
+  }
+}
