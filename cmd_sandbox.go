@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 
 	"rekey/sandbox"
+	"rekey/tfrunner"
 )
 
 // faultFlags collects repeated --fault values.
@@ -34,6 +36,9 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:0", "address to serve HTTPS on; port 0 picks a free port")
 	clients := fs.Int("clients", 0, "seed N generated clients instead of the four default ones (scale tests)")
 	poolCap := fs.Int("pool-cap", sandbox.DefaultPoolCap, "credentials a client may hold: 2 (Auth0's default) or 4")
+	terraform := fs.String("terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed into the user cache)")
+	noTerraform := fs.Bool("no-terraform", false, "run the tenant alone, seeded directly, without a Terraform workspace")
+	verbose := fs.Bool("v", false, "show Terraform's output while the workspace is prepared")
 	var faults faultFlags
 	fs.Var(&faults, "fault", "inject faults: PATH,latency=50ms,drop=0.05,5xx=0.1,429=0.1 (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -52,18 +57,47 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 	case *poolCap != 2 && *poolCap != 4:
 		return usagef("sandbox: --pool-cap must be 2 or 4")
 	}
-	srv, m, err := sandbox.Setup(*dir, sandbox.SetupOptions{Listen: *listen, Clients: *clients, PoolCap: *poolCap, Faults: faults})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := sandbox.SetupOptions{Listen: *listen, Clients: *clients, PoolCap: *poolCap, Faults: faults}
+	if !*noTerraform && *clients == 0 {
+		tf, err := sandboxTerraform(ctx, *terraform, *verbose, stderr)
+		if err != nil {
+			return fmt.Errorf("%w\nTo run the tenant alone, without a Terraform workspace: rekey sandbox --dir %s --no-terraform", err, *dir)
+		}
+		fmt.Fprintf(stdout, "Preparing the sandbox in %s (Terraform %s at %s)\n", *dir, tf.Binary.Version, tf.Binary.Path)
+		opts.Terraform = tf
+	}
+	srv, m, err := sandbox.Setup(ctx, *dir, opts)
 	if err != nil {
 		return err
 	}
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(stop)
 	abs, _ := filepath.Abs(*dir)
 	fmt.Fprintf(stdout, "rekey sandbox ready: https://%s with %d clients\n", m.Domain, len(m.Clients))
-	fmt.Fprintf(stdout, "  env file: source %s\n  manifest: %s\n  Ctrl-C stops it; the state in %s survives a restart.\n",
-		filepath.Join(abs, "env"), filepath.Join(abs, "sandbox.json"), abs)
-	<-stop
+	fmt.Fprintf(stdout, "  env file: source %s\n  manifest: %s\n", filepath.Join(abs, "env"), filepath.Join(abs, "sandbox.json"))
+	if m.TerraformDir != "" {
+		fmt.Fprintf(stdout, "  terraform: %s (after sourcing the env file, terraform plan there reports no changes)\n", m.TerraformDir)
+	}
+	fmt.Fprintf(stdout, "  Ctrl-C stops it; the state in %s survives a restart.\n", abs)
+	<-ctx.Done()
 	fmt.Fprintln(stdout, "rekey sandbox: stopping")
 	return srv.Close()
+}
+
+// sandboxTerraform finds Terraform (installing it when missing) for the sandbox's workspace,
+// which Terraform runs with this very binary as the auth0 provider.
+func sandboxTerraform(ctx context.Context, explicit string, verbose bool, log io.Writer) (*sandbox.TerraformOptions, error) {
+	bin, err := tfrunner.FindBinary(ctx, tfrunner.FindOptions{Explicit: explicit, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the rekey executable, which Terraform runs as the sandbox's provider: %w", err)
+	}
+	opts := &sandbox.TerraformOptions{Binary: bin, Executable: exe}
+	if verbose {
+		opts.Log = log
+	}
+	return opts, nil
 }

@@ -3,11 +3,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"rekey/sandbox/provider"
 )
 
 // Exit codes.
@@ -21,12 +24,22 @@ const usage = `rekey rotates Auth0 Private Key JWT client credentials with zero 
 
 Usage:
   rekey sandbox --dir DIR [--listen ADDR] [--clients N] [--pool-cap 2|4] [--fault SPEC]...
-      Run an embedded Auth0 look-alike tenant until interrupted.
+                [--terraform PATH | --no-terraform] [-v]
+      Run an embedded Auth0 look-alike tenant until interrupted, its clients' credentials
+      managed by Terraform in DIR/terraform.
 
 Run 'rekey COMMAND -h' for a command's flags.
 `
 
 func main() {
+	// Terraform launches the rekey binary itself as the sandbox's auth0 provider plugin.
+	if os.Getenv("TF_PLUGIN_MAGIC_COOKIE") != "" {
+		if err := provider.Serve(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

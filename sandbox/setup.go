@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -51,14 +52,18 @@ type SetupOptions struct {
 	Clients int // 0: the four default clients; N: N generated clients for scale tests
 	PoolCap int // 0: DefaultPoolCap
 	Faults  []Fault
+	// Terraform, when set, makes the default clients and their credentials through Terraform
+	// in DIR/terraform. Nil runs the tenant alone; so do generated clients, at any setting.
+	Terraform *TerraformOptions
 }
 
 // Manifest describes a running sandbox: DIR/sandbox.json.
 type Manifest struct {
-	Domain     string           `json:"domain"`
-	CAFile     string           `json:"ca_file"`
-	Management ManagementClient `json:"management"`
-	Clients    []ManifestClient `json:"clients"`
+	Domain       string           `json:"domain"`
+	CAFile       string           `json:"ca_file"`
+	TerraformDir string           `json:"terraform_dir,omitempty"` // the workspace that manages the clients' credentials
+	Management   ManagementClient `json:"management"`
+	Clients      []ManifestClient `json:"clients"`
 }
 
 // ManagementClient holds the credentials of the client that may call the Management API.
@@ -108,9 +113,10 @@ const (
 )
 
 // Setup starts a sandbox whose files live in dir. A folder that already holds a tenant is
-// started again with its clients and credentials; an empty one is seeded. Before returning it
-// writes the CA, the env file and the manifest for the running server.
-func Setup(dir string, opts SetupOptions) (*Server, *Manifest, error) {
+// started again with its clients and credentials; an empty one is seeded, through Terraform
+// when opts.Terraform is set. Before returning it writes the CA, the env file and the manifest
+// for the running server.
+func Setup(ctx context.Context, dir string, opts SetupOptions) (*Server, *Manifest, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, nil, err
@@ -127,34 +133,64 @@ func Setup(dir string, opts SetupOptions) (*Server, *Manifest, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	fail := func(err error) (*Server, *Manifest, error) {
+	s := setup{dir: dir, srv: srv, opts: opts}
+	m, err := s.run(ctx, fresh)
+	if err != nil {
 		srv.Close()
 		return nil, nil, err
 	}
-	if fresh {
-		seeded, err := prepareSeed(dir, opts.Clients, tenant.clock())
-		if err != nil {
-			return fail(err)
-		}
-		if err := seedDirect(tenant, seeded); err != nil {
-			return fail(err)
-		}
-		if err := finishSeed(tenant, dir, seeded); err != nil {
-			return fail(err)
-		}
-	}
-	mgmt, err := ensureManagementClient(tenant, srv.ManagementAudience())
-	if err != nil {
-		return fail(err)
-	}
 	if err := tenant.Persist(statePath); err != nil {
-		return fail(fmt.Errorf("sandbox: save tenant state: %w", err))
-	}
-	m, err := writeFiles(dir, srv, mgmt)
-	if err != nil {
-		return fail(err)
+		srv.Close()
+		return nil, nil, fmt.Errorf("sandbox: save tenant state: %w", err)
 	}
 	return srv, m, nil
+}
+
+// setup is one start of a sandbox folder.
+type setup struct {
+	dir  string
+	srv  *Server
+	opts SetupOptions
+}
+
+// run seeds a fresh tenant (or re-initialises the Terraform workspace of an existing one) and
+// writes the files that describe the running server.
+func (s setup) run(ctx context.Context, fresh bool) (*Manifest, error) {
+	tenant := s.srv.Tenant()
+	if err := writeFileAtomic(filepath.Join(s.dir, caFile), s.srv.CAPEM(), 0o644); err != nil {
+		return nil, fmt.Errorf("sandbox: write CA: %w", err)
+	}
+	mgmt, err := ensureManagementClient(tenant, s.srv.ManagementAudience())
+	if err != nil {
+		return nil, err
+	}
+	tf := s.opts.Terraform
+	if s.opts.Clients > 0 || (!fresh && !fileExists(filepath.Join(s.dir, terraformDir, workspaceFile))) {
+		tf = nil
+	}
+	cliConfig := ""
+	if fresh {
+		seeded, err := prepareSeed(s.dir, s.opts.Clients, tenant.clock())
+		if err != nil {
+			return nil, err
+		}
+		if tf == nil {
+			err = seedDirect(tenant, seeded)
+		} else if err = writeWorkspace(s.dir, seeded); err == nil {
+			cliConfig, err = runTerraform(ctx, s.dir, s.srv, mgmt, *tf, true)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := finishSeed(tenant, s.dir, seeded); err != nil {
+			return nil, err
+		}
+	} else if tf != nil {
+		if cliConfig, err = runTerraform(ctx, s.dir, s.srv, mgmt, *tf, false); err != nil {
+			return nil, err
+		}
+	}
+	return writeFiles(s.dir, s.srv, mgmt, cliConfig)
 }
 
 // openTenant loads the tenant saved in path, or makes an empty one when there is none.
@@ -307,11 +343,11 @@ func systemConfigPath(dir, clientID string) string {
 	return filepath.Join(dir, systemsDir, clientID+".json")
 }
 
-// writeFiles writes the CA, env file and manifest that describe the running server.
-func writeFiles(dir string, srv *Server, mgmt ManagementClient) (*Manifest, error) {
+// writeFiles writes the env file and manifest that describe the running server.
+func writeFiles(dir string, srv *Server, mgmt ManagementClient, cliConfig string) (*Manifest, error) {
 	m := &Manifest{Domain: srv.Domain(), CAFile: filepath.Join(dir, caFile), Management: mgmt}
-	if err := writeFileAtomic(m.CAFile, srv.CAPEM(), 0o644); err != nil {
-		return nil, fmt.Errorf("sandbox: write CA: %w", err)
+	if cliConfig != "" {
+		m.TerraformDir = filepath.Join(dir, terraformDir)
 	}
 	t := srv.Tenant()
 	t.mu.RLock()
@@ -332,6 +368,9 @@ func writeFiles(dir string, srv *Server, mgmt ManagementClient) (*Manifest, erro
 	}
 	env := fmt.Sprintf("export AUTH0_DOMAIN=%s\nexport AUTH0_CLIENT_ID=%s\nexport AUTH0_CLIENT_SECRET=%s\nexport SSL_CERT_FILE=%s\n",
 		shellQuote(m.Domain), shellQuote(mgmt.ClientID), shellQuote(mgmt.ClientSecret), shellQuote(m.CAFile))
+	if cliConfig != "" {
+		env += fmt.Sprintf("export TF_CLI_CONFIG_FILE=%s\n", shellQuote(cliConfig))
+	}
 	if err := writeFileAtomic(filepath.Join(dir, envFile), []byte(env), 0o600); err != nil {
 		return nil, fmt.Errorf("sandbox: write env: %w", err)
 	}

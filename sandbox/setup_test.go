@@ -1,14 +1,18 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"rekey/keys"
+	"rekey/tfrunner"
+	"rekey/tfrunner/tftest"
 )
 
 func readManifest(t *testing.T, dir string) Manifest {
@@ -37,7 +41,7 @@ func assertMode(t *testing.T, path string, want os.FileMode) {
 
 func TestSetupSeedsDefaultClients(t *testing.T) {
 	dir := t.TempDir()
-	srv, m, err := Setup(dir, SetupOptions{})
+	srv, m, err := Setup(context.Background(), dir, SetupOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +128,7 @@ func assertSystemConfigNames(t *testing.T, path string, cred ManifestCredential)
 
 func TestSetupRestartKeepsTenant(t *testing.T) {
 	dir := t.TempDir()
-	srv, first, err := Setup(dir, SetupOptions{})
+	srv, first, err := Setup(context.Background(), dir, SetupOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +138,7 @@ func TestSetupRestartKeepsTenant(t *testing.T) {
 	}
 	srv.Close()
 
-	srv, second, err := Setup(dir, SetupOptions{})
+	srv, second, err := Setup(context.Background(), dir, SetupOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +155,7 @@ func TestSetupRestartKeepsTenant(t *testing.T) {
 }
 
 func TestSetupGeneratedClients(t *testing.T) {
-	srv, m, err := Setup(t.TempDir(), SetupOptions{Clients: 20})
+	srv, m, err := Setup(context.Background(), t.TempDir(), SetupOptions{Clients: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +176,7 @@ func TestSetupRefusesCorruptState(t *testing.T) {
 	if err := os.WriteFile(state, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := Setup(dir, SetupOptions{})
+	_, _, err := Setup(context.Background(), dir, SetupOptions{})
 	if err == nil || !strings.Contains(err.Error(), "move it aside") {
 		t.Fatalf("Setup with a corrupt state file: %v", err)
 	}
@@ -182,3 +186,61 @@ func TestSetupRefusesCorruptState(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	tftest.RemoveBuilds()
+	os.Exit(code)
+}
+
+func TestSetupThroughTerraform(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	tf := &TerraformOptions{Binary: tftest.Terraform(t), Executable: tftest.Rekey(t)}
+	srv, m, err := Setup(ctx, dir, SetupOptions{Terraform: tf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	workspace := filepath.Join(dir, terraformDir)
+	if m.TerraformDir != workspace || len(m.Clients) != 4 {
+		t.Fatalf("manifest: terraform_dir %q, %d clients", m.TerraformDir, len(m.Clients))
+	}
+	env, _ := os.ReadFile(filepath.Join(dir, envFile))
+	if !strings.Contains(string(env), "export TF_CLI_CONFIG_FILE='"+filepath.Join(dir, providerDir, "terraformrc")+"'") {
+		t.Errorf("env file lacks TF_CLI_CONFIG_FILE:\n%s", env)
+	}
+	for _, mc := range m.Clients {
+		if len(mc.Credentials) != 1 || mc.Credentials[0].PrivateKeyFile == "" {
+			t.Fatalf("%s: credentials %+v", mc.Name, mc.Credentials)
+		}
+		assertSystemConfigNames(t, mc.SystemConfig, mc.Credentials[0])
+	}
+	if fmtOut, err := exec.Command(tf.Binary.Path, "fmt", "-check", "-diff", workspace).CombinedOutput(); err != nil {
+		t.Errorf("the workspace is not terraform fmt clean: %v\n%s", err, fmtOut)
+	}
+	assertNoChanges(t, dir, srv, m)
+	srv.Close()
+
+	// A restart re-initialises the workspace for this start's server and binary.
+	srv, m, err = Setup(ctx, dir, SetupOptions{Terraform: tf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	assertNoChanges(t, dir, srv, m)
+}
+
+// assertNoChanges runs terraform plan in the sandbox's workspace as a user would after
+// sourcing the env file, and expects no changes.
+func assertNoChanges(t *testing.T, dir string, srv *Server, m *Manifest) {
+	t.Helper()
+	runner, err := tfrunner.New(tfrunner.Config{Dir: m.TerraformDir, Binary: tftest.Terraform(t),
+		Env: terraformEnv(dir, srv, m.Management, filepath.Join(dir, providerDir, "terraformrc"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, err := runner.Plan(context.Background(), filepath.Join(t.TempDir(), "check.tfplan"))
+	if err != nil || changes {
+		t.Fatalf("terraform plan in the sandbox workspace: changes=%v err=%v", changes, err)
+	}
+}

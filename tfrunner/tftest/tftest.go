@@ -1,10 +1,15 @@
-// Package tftest gives tests the real Terraform: the one rekey itself would use (PATH, the
-// user cache, or installed there on first use), found once per test process.
+// Package tftest gives tests the real parts of the Terraform path: the Terraform rekey itself
+// would use (PATH, the user cache, or installed there on first use), and a built rekey binary
+// for Terraform to launch as the sandbox's provider; each made once per test process.
 package tftest
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -12,20 +17,60 @@ import (
 )
 
 var (
-	once   sync.Once
-	binary tfrunner.Binary
-	err    error
+	tfOnce   sync.Once
+	tfBinary tfrunner.Binary
+	tfErr    error
 )
 
 // Terraform returns the Terraform binary for tests, installing it on first use if needed; a
 // test fails (never skips) when none can be had.
 func Terraform(t testing.TB) tfrunner.Binary {
 	t.Helper()
-	once.Do(func() {
-		binary, err = tfrunner.FindBinary(context.Background(), tfrunner.FindOptions{Log: os.Stderr})
+	tfOnce.Do(func() {
+		tfBinary, tfErr = tfrunner.FindBinary(context.Background(), tfrunner.FindOptions{Log: os.Stderr})
 	})
-	if err != nil {
-		t.Fatalf("Terraform is needed for this test: %v", err)
+	if tfErr != nil {
+		t.Fatalf("Terraform is needed for this test: %v", tfErr)
 	}
-	return binary
+	return tfBinary
+}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	rekeyPath string
+	buildErr  error
+)
+
+// Rekey builds the rekey command once per test process and returns its path: Terraform
+// launches it as the sandbox's auth0 provider. Call RemoveBuilds from TestMain when done.
+func Rekey(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+		if err != nil {
+			buildErr = fmt.Errorf("find the module root: %w", err)
+			return
+		}
+		if buildDir, buildErr = os.MkdirTemp("", "rekey-test-build-"); buildErr != nil {
+			return
+		}
+		rekeyPath = filepath.Join(buildDir, "rekey")
+		cmd := exec.Command("go", "build", "-o", rekeyPath, ".")
+		cmd.Dir = strings.TrimSpace(string(root))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build rekey: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return rekeyPath
+}
+
+// RemoveBuilds deletes what Rekey built.
+func RemoveBuilds() {
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
 }
