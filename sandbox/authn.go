@@ -324,8 +324,9 @@ type bearerClaims struct {
 	jwt.RegisteredClaims
 }
 
-// checkBearer verifies a Management API access token from an Authorization header.
-func (a *authority) checkBearer(header string) error {
+// checkBearer verifies a Management API access token from an Authorization header and that
+// it carries scope, as Auth0 does per endpoint.
+func (a *authority) checkBearer(header, scope string) error {
 	raw, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok || raw == "" {
 		return &APIError{Status: http.StatusUnauthorized, Message: "Missing authentication", Code: "missing_authentication"}
@@ -336,6 +337,9 @@ func (a *authority) checkBearer(header string) error {
 		jwt.WithExpirationRequired(), jwt.WithTimeFunc(a.tenant.clock))
 	if err != nil {
 		return &APIError{Status: http.StatusUnauthorized, Message: "Invalid token", Code: "invalid_token"}
+	}
+	if !slices.Contains(strings.Fields(claims.Scope), scope) {
+		return &APIError{Status: http.StatusForbidden, Message: "Insufficient scope, expected any of: " + scope, Code: "insufficient_scope"}
 	}
 	return nil
 }

@@ -27,9 +27,9 @@ type managementAPI struct {
 }
 
 func (m *managementAPI) routes(mux *http.ServeMux) {
-	handle := func(pattern string, h func(*http.Request) (int, any, error)) {
+	handle := func(pattern, scope string, h func(*http.Request) (int, any, error)) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-			if err := m.auth.checkBearer(r.Header.Get("Authorization")); err != nil {
+			if err := m.auth.checkBearer(r.Header.Get("Authorization"), scope); err != nil {
 				writeAPIError(w, err)
 				return
 			}
@@ -41,17 +41,17 @@ func (m *managementAPI) routes(mux *http.ServeMux) {
 			writeJSON(w, status, body)
 		})
 	}
-	handle("GET /api/v2/clients", m.listClients)
-	handle("POST /api/v2/clients", m.createClient)
-	handle("GET /api/v2/clients/{id}", m.getClient)
-	handle("PATCH /api/v2/clients/{id}", m.patchClient)
-	handle("DELETE /api/v2/clients/{id}", m.deleteClient)
-	handle("GET /api/v2/clients/{id}/credentials", m.listCredentials)
-	handle("POST /api/v2/clients/{id}/credentials", m.createCredential)
-	handle("GET /api/v2/clients/{id}/credentials/{cred}", m.getCredential)
-	handle("PATCH /api/v2/clients/{id}/credentials/{cred}", m.patchCredential)
-	handle("DELETE /api/v2/clients/{id}/credentials/{cred}", m.deleteCredential)
-	handle("GET /api/v2/client-grants", m.listGrants)
+	handle("GET /api/v2/clients", "read:clients", m.listClients)
+	handle("POST /api/v2/clients", "create:clients", m.createClient)
+	handle("GET /api/v2/clients/{id}", "read:clients", m.getClient)
+	handle("PATCH /api/v2/clients/{id}", "update:clients", m.patchClient)
+	handle("DELETE /api/v2/clients/{id}", "delete:clients", m.deleteClient)
+	handle("GET /api/v2/clients/{id}/credentials", "read:client_credentials", m.listCredentials)
+	handle("POST /api/v2/clients/{id}/credentials", "create:client_credentials", m.createCredential)
+	handle("GET /api/v2/clients/{id}/credentials/{cred}", "read:client_credentials", m.getCredential)
+	handle("PATCH /api/v2/clients/{id}/credentials/{cred}", "update:client_credentials", m.patchCredential)
+	handle("DELETE /api/v2/clients/{id}/credentials/{cred}", "delete:client_credentials", m.deleteCredential)
+	handle("GET /api/v2/client-grants", "read:client_grants", m.listGrants)
 }
 
 func (m *managementAPI) listClients(r *http.Request) (int, any, error) {

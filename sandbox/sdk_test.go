@@ -1902,3 +1902,31 @@ func TestSDKClientCopyIsSnapshot(t *testing.T) {
 		t.Errorf("copy returned by Tenant.Client changed after later writes: %v, want [%s (no expiry), %s]", got, a.ID, b.ID)
 	}
 }
+
+// TestSDKManagementScopes: each endpoint needs its scope in the token, as in Auth0.
+func TestSDKManagementScopes(t *testing.T) {
+	srv, tn := sdkSandbox(t, 2)
+	reader := tn.AddClient("read-only admin", "non_interactive", []string{"client_credentials"})
+	if _, err := tn.AddGrant(reader.ID, srv.ManagementAudience(), []string{"read:clients", "read:client_credentials"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := management.New(srv.Domain(), management.WithClientCredentials(sdkCtx(srv), reader.ID, reader.Secret),
+		management.WithClient(srv.HTTPClient()), management.WithNoRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := sdkCtx(srv)
+	if _, err := m.Client.Read(ctx, reader.ID); err != nil {
+		t.Fatalf("read with read:clients: %v", err)
+	}
+	if _, err := m.Client.ListCredentials(ctx, reader.ID); err != nil {
+		t.Fatalf("list credentials with read:client_credentials: %v", err)
+	}
+	err = m.Client.CreateCredential(ctx, reader.ID, sdkNewCredential("x", sdkPublicPEM(t, sdkKey(t, 0)), "RS256"))
+	sdkMgmtError(t, err, http.StatusForbidden, "Insufficient scope, expected any of: create:client_credentials")
+	err = m.Client.DeleteCredential(ctx, reader.ID, "cred_nope")
+	sdkMgmtError(t, err, http.StatusForbidden, "Insufficient scope, expected any of: delete:client_credentials")
+	if creds, _ := tn.Credentials(reader.ID); len(creds) != 0 {
+		t.Errorf("a forbidden request changed the pool: %+v", creds)
+	}
+}

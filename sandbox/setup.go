@@ -21,7 +21,7 @@ const ManagementClientName = "rekey sandbox management"
 
 // managementScopes are the scopes a rotation's Management API token carries.
 var managementScopes = []string{
-	"read:clients", "update:clients", "create:clients", "read:client_keys", "read:client_credentials",
+	"read:clients", "update:clients", "create:clients", "delete:clients", "read:client_keys", "read:client_credentials",
 	"create:client_credentials", "update:client_credentials", "delete:client_credentials", "read:client_grants",
 }
 

@@ -132,11 +132,14 @@ func (t *Tenant) AddAPI(identifier, name string) {
 }
 
 // AddClient creates a client with a generated id and secret; its token endpoint auth method
-// starts as client_secret_post, as Auth0 sets it for machine-to-machine applications.
+// starts as Auth0 sets it: none for native and single-page apps, else client_secret_post.
 func (t *Tenant) AddClient(name, appType string, grantTypes []string) *Client {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	method := "client_secret_post"
+	if appType == "native" || appType == "spa" {
+		method = "none"
+	}
 	c := &Client{
 		ID: randomID("", 32), Name: name, AppType: appType, Secret: randomID("", 64),
 		GrantTypes: slices.Clone(grantTypes), JWTAlg: "RS256", TokenEndpointAuthMethod: &method,
