@@ -59,11 +59,13 @@ type SetupOptions struct {
 
 // Manifest describes a running sandbox: DIR/sandbox.json.
 type Manifest struct {
-	Domain       string           `json:"domain"`
-	CAFile       string           `json:"ca_file"`
-	TerraformDir string           `json:"terraform_dir,omitempty"` // the workspace that manages the clients' credentials
-	Management   ManagementClient `json:"management"`
-	Clients      []ManifestClient `json:"clients"`
+	Domain       string `json:"domain"`
+	CAFile       string `json:"ca_file"`
+	TerraformDir string `json:"terraform_dir,omitempty"` // the workspace that manages the clients' credentials
+	// TerraformCLIConfig installs the stand-in auth0 provider (TF_CLI_CONFIG_FILE).
+	TerraformCLIConfig string           `json:"terraform_cli_config,omitempty"`
+	Management         ManagementClient `json:"management"`
+	Clients            []ManifestClient `json:"clients"`
 }
 
 // ManagementClient holds the credentials of the client that may call the Management API.
@@ -347,7 +349,7 @@ func systemConfigPath(dir, clientID string) string {
 func writeFiles(dir string, srv *Server, mgmt ManagementClient, cliConfig string) (*Manifest, error) {
 	m := &Manifest{Domain: srv.Domain(), CAFile: filepath.Join(dir, caFile), Management: mgmt}
 	if cliConfig != "" {
-		m.TerraformDir = filepath.Join(dir, terraformDir)
+		m.TerraformDir, m.TerraformCLIConfig = filepath.Join(dir, terraformDir), cliConfig
 	}
 	t := srv.Tenant()
 	t.mu.RLock()

@@ -234,8 +234,10 @@ func TestSetupThroughTerraform(t *testing.T) {
 // sourcing the env file, and expects no changes.
 func assertNoChanges(t *testing.T, dir string, srv *Server, m *Manifest) {
 	t.Helper()
-	runner, err := tfrunner.New(tfrunner.Config{Dir: m.TerraformDir, Binary: tftest.Terraform(t),
-		Env: terraformEnv(dir, srv, m.Management, filepath.Join(dir, providerDir, "terraformrc"))})
+	if m.TerraformCLIConfig != filepath.Join(dir, providerDir, "terraformrc") || m.Domain != srv.Domain() {
+		t.Fatalf("manifest names CLI config %q for %s", m.TerraformCLIConfig, m.Domain)
+	}
+	runner, err := tfrunner.New(tfrunner.Config{Dir: m.TerraformDir, Binary: tftest.Terraform(t), Env: m.TerraformEnv()})
 	if err != nil {
 		t.Fatal(err)
 	}

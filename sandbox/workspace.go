@@ -94,11 +94,17 @@ func writeWorkspace(dir string, seeded []seededClient) error {
 }
 
 // terraformEnv is what Terraform needs to reach the sandbox through the stand-in provider.
-func terraformEnv(dir string, srv *Server, mgmt ManagementClient, cliConfig string) map[string]string {
+func terraformEnv(domain, caFile string, mgmt ManagementClient, cliConfig string) map[string]string {
 	return map[string]string{
-		"AUTH0_DOMAIN": srv.Domain(), "AUTH0_CLIENT_ID": mgmt.ClientID, "AUTH0_CLIENT_SECRET": mgmt.ClientSecret,
-		"SSL_CERT_FILE": filepath.Join(dir, caFile), "TF_CLI_CONFIG_FILE": cliConfig,
+		"AUTH0_DOMAIN": domain, "AUTH0_CLIENT_ID": mgmt.ClientID, "AUTH0_CLIENT_SECRET": mgmt.ClientSecret,
+		"SSL_CERT_FILE": caFile, "TF_CLI_CONFIG_FILE": cliConfig,
 	}
+}
+
+// TerraformEnv is the environment Terraform needs in the sandbox's workspace: what the env
+// file exports.
+func (m *Manifest) TerraformEnv() map[string]string {
+	return terraformEnv(m.Domain, m.CAFile, m.Management, m.TerraformCLIConfig)
 }
 
 // runTerraform installs the provider mirror for this binary and runs `terraform init
@@ -121,7 +127,7 @@ func runTerraform(ctx context.Context, dir string, srv *Server, mgmt ManagementC
 	}()
 	defer func() { close(lines); <-done }()
 	workspace := filepath.Join(dir, terraformDir)
-	runner, err := tfrunner.New(tfrunner.Config{Dir: workspace, Binary: opts.Binary, Output: lines, Env: terraformEnv(dir, srv, mgmt, cliConfig)})
+	runner, err := tfrunner.New(tfrunner.Config{Dir: workspace, Binary: opts.Binary, Output: lines, Env: terraformEnv(srv.Domain(), filepath.Join(dir, caFile), mgmt, cliConfig)})
 	if err != nil {
 		return "", err
 	}

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/auth0/go-auth0/management"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -16,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -82,21 +82,12 @@ func (r *clientResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 
 // Configure takes the Management API client from the provider.
 func (r *clientResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	api, ok := managementFrom(req.ProviderData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("%T", req.ProviderData))
-	}
-	r.api = api
+	r.api = managementFrom(req, resp)
 }
 
 // Create creates the client.
 func (r *clientResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan clientModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c, diags := plan.toAPI(ctx)
+	plan, c, diags := plannedClient(ctx, req.Plan)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -128,14 +119,10 @@ func (r *clientResource) Read(ctx context.Context, req resource.ReadRequest, res
 
 // Update changes the client in place.
 func (r *clientResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state clientModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c, diags := plan.toAPI(ctx)
+	plan, c, diags := plannedClient(ctx, req.Plan)
 	resp.Diagnostics.Append(diags...)
+	var state clientModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -161,6 +148,16 @@ func (r *clientResource) Delete(ctx context.Context, req resource.DeleteRequest,
 // ImportState imports a client by its id.
 func (r *clientResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// plannedClient decodes plan and returns it with the create or update body it asks for.
+func plannedClient(ctx context.Context, plan tfsdk.Plan) (m clientModel, c *management.Client, diags diag.Diagnostics) {
+	if diags = plan.Get(ctx, &m); diags.HasError() {
+		return m, nil, diags
+	}
+	c, d := m.toAPI(ctx)
+	diags.Append(d...)
+	return m, c, diags
 }
 
 // toAPI is the create or update body: only the fields this resource manages, and only when

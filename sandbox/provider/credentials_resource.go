@@ -35,11 +35,7 @@ func (r *credentialsResource) Schema(_ context.Context, _ resource.SchemaRequest
 
 // Configure takes the Management API client from the provider.
 func (r *credentialsResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	api, ok := managementFrom(req.ProviderData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("%T", req.ProviderData))
-	}
-	r.api = api
+	r.api = managementFrom(req, resp)
 }
 
 // ValidateConfig rejects an authentication_method that contradicts the blocks.
@@ -64,9 +60,7 @@ func (r *credentialsResource) ValidateConfig(ctx context.Context, req resource.V
 
 // Create configures the client's authentication method and credentials.
 func (r *credentialsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan credentialsModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	creds, block, _, diags := plan.credentials(ctx)
+	plan, creds, block, diags := getCredentials(ctx, req.Plan.Get)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -115,9 +109,7 @@ func (r *credentialsResource) createAll(ctx context.Context, a credentialAPI, cr
 
 // Read refreshes the credentials attached to the client.
 func (r *credentialsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state credentialsModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	owned, block, _, diags := state.credentials(ctx)
+	state, owned, block, diags := getCredentials(ctx, req.State.Get)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -127,12 +119,9 @@ func (r *credentialsResource) Read(ctx context.Context, req resource.ReadRequest
 
 // Update changes the credentials in place and records what happened even when it fails.
 func (r *credentialsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state credentialsModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	planned, block, _, diags := plan.credentials(ctx)
+	plan, planned, block, diags := getCredentials(ctx, req.Plan.Get)
 	resp.Diagnostics.Append(diags...)
-	prior, _, _, diags := state.credentials(ctx)
+	_, prior, _, diags := getCredentials(ctx, req.State.Get)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -185,9 +174,7 @@ func (r *credentialsResource) update(ctx context.Context, plan credentialsModel,
 
 // Delete reverts the client to a client secret and deletes the credentials.
 func (r *credentialsResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state credentialsModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	owned, _, _, diags := state.credentials(ctx)
+	state, owned, _, diags := getCredentials(ctx, req.State.Get)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -241,6 +228,14 @@ func (r *credentialsResource) delete(ctx context.Context, a credentialAPI, owned
 func (r *credentialsResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("client_id"), req.ID)...)
+}
+
+// getCredentials decodes a plan or state with get and returns it with its credentials and whether it has the block.
+func getCredentials(ctx context.Context, get func(context.Context, any) diag.Diagnostics) (m credentialsModel, creds []credentialModel, block bool, diags diag.Diagnostics) {
+	diags = get(ctx, &m)
+	creds, block, _, d := m.credentials(ctx)
+	diags.Append(d...)
+	return m, creds, block, diags
 }
 
 // saveState reads the resource back from the tenant into st; a client that no longer exists

@@ -15,19 +15,7 @@ import (
 // sandbox in-process, and a client of that sandbox whose credentials it manages.
 func sandboxResource(t *testing.T) (*credentialsResource, *harness, string) {
 	t.Helper()
-	tenant, err := sandbox.NewTenant(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sandbox.Start(sandbox.Options{Tenant: tenant})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	mgmt := tenant.AddClient(sandbox.ManagementClientName, "non_interactive", []string{"client_credentials"})
-	if _, err := tenant.AddGrant(mgmt.ID, srv.ManagementAudience(), []string{"read:clients"}); err != nil {
-		t.Fatal(err)
-	}
+	srv, tenant, mgmt := startSandbox(t)
 	transport := newRetryTransport(srv.HTTPClient().Transport)
 	api, err := newManagement(settings{domain: srv.Domain(), clientID: mgmt.ID, clientSecret: mgmt.Secret}, transport)
 	if err != nil {

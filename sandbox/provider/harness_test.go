@@ -39,22 +39,7 @@ func newHarness(t *testing.T, versions ...string) *harness {
 	t.Helper()
 	tf := tftest.Terraform(t).Path
 	exe := tftest.Rekey(t)
-	tenant, err := sandbox.NewTenant(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sandbox.Start(sandbox.Options{Tenant: tenant})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	mgmt := tenant.AddClient(sandbox.ManagementClientName, "non_interactive", []string{"client_credentials"})
-	if _, err := tenant.AddGrant(mgmt.ID, srv.ManagementAudience(), []string{
-		"read:clients", "update:clients", "create:clients", "delete:clients", "read:client_credentials",
-		"create:client_credentials", "update:client_credentials", "delete:client_credentials",
-	}); err != nil {
-		t.Fatal(err)
-	}
+	srv, tenant, mgmt := startSandbox(t)
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(caFile, srv.CAPEM(), 0o644); err != nil {
@@ -75,6 +60,28 @@ func newHarness(t *testing.T, versions ...string) *harness {
 		}
 	}
 	return &harness{terraform: tf, srv: srv, tenant: tenant, env: env}
+}
+
+// startSandbox starts a sandbox tenant on HTTPS with a management client granted the provider's scopes.
+func startSandbox(t *testing.T) (*sandbox.Server, *sandbox.Tenant, *sandbox.Client) {
+	t.Helper()
+	tenant, err := sandbox.NewTenant(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sandbox.Start(sandbox.Options{Tenant: tenant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	mgmt := tenant.AddClient(sandbox.ManagementClientName, "non_interactive", []string{"client_credentials"})
+	if _, err := tenant.AddGrant(mgmt.ID, srv.ManagementAudience(), []string{
+		"read:clients", "update:clients", "create:clients", "delete:clients", "read:client_credentials",
+		"create:client_credentials", "update:client_credentials", "delete:client_credentials",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return srv, tenant, mgmt
 }
 
 // workspace is a Terraform working directory.

@@ -6,6 +6,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -123,11 +124,14 @@ func (p *auth0Provider) Resources(context.Context) []func() resource.Resource {
 // DataSources lists none: the stand-in has no data sources.
 func (p *auth0Provider) DataSources(context.Context) []func() datasource.DataSource { return nil }
 
-// managementFrom returns the client Configure made, or nil before the provider is configured.
-func managementFrom(data any) (*management.Management, bool) {
-	if data == nil {
-		return nil, true
+// managementFrom returns the client Configure made (nil before then), or reports any other provider data.
+func managementFrom(req resource.ConfigureRequest, resp *resource.ConfigureResponse) *management.Management {
+	if req.ProviderData == nil {
+		return nil
 	}
-	api, ok := data.(*management.Management)
-	return api, ok
+	api, ok := req.ProviderData.(*management.Management)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("%T", req.ProviderData))
+	}
+	return api
 }
