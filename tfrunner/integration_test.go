@@ -24,6 +24,7 @@ func TestMain(m *testing.M) {
 type sandboxRun struct {
 	srv      *sandbox.Server
 	manifest *sandbox.Manifest
+	binary   tfrunner.Binary
 	runner   *tfrunner.Runner
 	client   sandbox.ManifestClient // billing-worker
 }
@@ -42,7 +43,11 @@ func startSandboxWorkspace(t testing.TB) *sandboxRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sandboxRun{srv: srv, manifest: m, runner: runner, client: m.Clients[0]}
+	i := slices.IndexFunc(m.Clients, func(c sandbox.ManifestClient) bool { return c.Name == "billing-worker" })
+	if i < 0 {
+		t.Fatalf("no billing-worker in %+v", m.Clients)
+	}
+	return &sandboxRun{srv: srv, manifest: m, binary: bin, runner: runner, client: m.Clients[i]}
 }
 
 // credentials finds billing-worker's credentials resource the way a rotation does: through
@@ -79,11 +84,11 @@ func (s *sandboxRun) planAndGuard(t testing.TB, planFile string, intent tfrunner
 	if err != nil {
 		t.Fatal(err)
 	}
-	providers, err := s.runner.ProviderVersions(ctx)
-	if err != nil {
-		t.Fatal(err)
+	provider, err := tfrunner.LockedProviderVersion(s.runner.Dir(), tfrunner.ProviderSource)
+	if err != nil || provider == nil {
+		t.Fatalf("auth0 provider version from the lock file: %v %v", provider, err)
 	}
-	return summary, tfrunner.Guard(summary, intent, providers[tfrunner.ProviderSource])
+	return summary, tfrunner.Guard(summary, intent, provider)
 }
 
 // attached returns the kids of billing-worker's attached credentials in the tenant.

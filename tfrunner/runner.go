@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
 )
@@ -113,16 +112,4 @@ func (r *Runner) State(ctx context.Context) (*tfjson.State, error) {
 		return err
 	})
 	return state, err
-}
-
-// ProviderVersions returns the versions of the providers the folder selected at init, by
-// source address (e.g. "registry.terraform.io/auth0/auth0").
-func (r *Runner) ProviderVersions(ctx context.Context) (map[string]*version.Version, error) {
-	var providers map[string]*version.Version
-	err := r.run(ctx, "version", quietOutput, func(io.Writer) error {
-		var err error
-		_, providers, err = r.tf.Version(ctx, true)
-		return err
-	})
-	return providers, err
 }

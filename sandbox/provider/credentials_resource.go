@@ -230,7 +230,7 @@ func (r *credentialsResource) ImportState(ctx context.Context, req resource.Impo
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("client_id"), req.ID)...)
 }
 
-// getCredentials decodes a plan or state with get and returns it with its credentials and whether it has the block.
+// getCredentials decodes a plan or state through get, with its private_key_jwt credentials and whether it has the block.
 func getCredentials(ctx context.Context, get func(context.Context, any) diag.Diagnostics) (m credentialsModel, creds []credentialModel, block bool, diags diag.Diagnostics) {
 	diags = get(ctx, &m)
 	creds, block, _, d := m.credentials(ctx)
