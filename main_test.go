@@ -20,6 +20,7 @@ import (
 
 	"rekey/keys"
 	"rekey/sandbox"
+	"rekey/tfrunner/tftest"
 )
 
 // TestMain lets the test binary act as "any go-auth0 program" run with the sandbox's env file
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	tftest.Main(m)
 }
 
 // envProbe lists the clients with the management credentials from the environment, then
@@ -80,20 +81,10 @@ func envProbe(dir string) error {
 	return nil
 }
 
-// buildRekey compiles the command once per test into a temporary folder.
-func buildRekey(t *testing.T) string {
+// startSandbox runs "rekey sandbox --dir dir" with extra flags and waits for its ready line.
+func startSandbox(t *testing.T, bin, dir string, flags ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "rekey")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// startSandbox runs "rekey sandbox --dir dir" and waits for its ready line.
-func startSandbox(t *testing.T, bin, dir string) (*exec.Cmd, *bytes.Buffer) {
-	t.Helper()
-	cmd := exec.Command(bin, "sandbox", "--dir", dir, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"sandbox", "--dir", dir, "--listen", "127.0.0.1:0"}, flags...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +116,7 @@ func startSandbox(t *testing.T, bin, dir string) (*exec.Cmd, *bytes.Buffer) {
 }
 
 func TestSandboxCommandServesGoAuth0Programs(t *testing.T) {
-	bin := buildRekey(t)
+	bin := tftest.Rekey(t)
 	dir := filepath.Join(t.TempDir(), "sb")
 	cmd, out := startSandbox(t, bin, dir)
 
@@ -173,10 +164,14 @@ func runProbe(t *testing.T, dir string) {
 	}
 }
 
-func TestSandboxKeysAreNeverPrinted(t *testing.T) {
-	bin := buildRekey(t)
+func TestSandboxWithoutTerraformKeepsKeysOffScreen(t *testing.T) {
+	bin := tftest.Rekey(t)
 	dir := filepath.Join(t.TempDir(), "sb")
-	cmd, out := startSandbox(t, bin, dir)
+	cmd, out := startSandbox(t, bin, dir, "--no-terraform")
+	runProbe(t, dir)
+	if _, err := os.Stat(filepath.Join(dir, "terraform")); err == nil {
+		t.Error("--no-terraform made a Terraform workspace")
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	entries, err := os.ReadDir(filepath.Join(dir, "keys"))

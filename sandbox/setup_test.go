@@ -187,11 +187,7 @@ func TestSetupRefusesCorruptState(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	tftest.RemoveBuilds()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { tftest.Main(m) }
 
 func TestSetupThroughTerraform(t *testing.T) {
 	ctx := context.Background()

@@ -14,11 +14,7 @@ import (
 	"rekey/tfrunner/tftest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	tftest.RemoveBuilds()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { tftest.Main(m) }
 
 // sandboxRun is a sandbox whose clients Terraform manages, with a runner for its workspace.
 type sandboxRun struct {

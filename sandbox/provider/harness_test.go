@@ -19,11 +19,7 @@ import (
 	"rekey/tfrunner/tftest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	tftest.RemoveBuilds()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { tftest.Main(m) }
 
 // harness is a sandbox tenant on HTTPS plus what Terraform needs to reach it through the
 // stand-in provider.

@@ -43,7 +43,7 @@ var (
 )
 
 // Rekey builds the rekey command once per test process and returns its path: Terraform
-// launches it as the sandbox's auth0 provider. Call RemoveBuilds from TestMain when done.
+// launches it as the sandbox's auth0 provider. Packages that use it run their tests with Main.
 func Rekey(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -68,9 +68,11 @@ func Rekey(t testing.TB) string {
 	return rekeyPath
 }
 
-// RemoveBuilds deletes what Rekey built.
-func RemoveBuilds() {
+// Main runs a package's tests, then deletes what Rekey built: call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
+	os.Exit(code)
 }
