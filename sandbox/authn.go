@@ -212,12 +212,14 @@ func (a *authority) verifyAssertion(req tokenRequest) (Client, error) {
 		return Client{}, invalidClient("The assertion has no jti.")
 	}
 	kid, _ := token.Header["kid"].(string)
-	if err := a.verifySignature(&client, method, kid, parts); err != nil {
+	usedKID, err := a.verifySignature(&client, method, kid, parts)
+	if err != nil {
 		return Client{}, err
 	}
 	if !a.jtis.claim(client.ID+"\x00"+claims.ID, claims.ExpiresAt.Add(clockSkew), now) {
 		return Client{}, invalidClient("The assertion's jti %q was already used; each assertion is single-use.", claims.ID)
 	}
+	a.tenant.recordUse(client.ID, usedKID, now)
 	return client, nil
 }
 
@@ -245,26 +247,27 @@ func checkAssertionTimes(c jwt.RegisteredClaims, now time.Time) error {
 }
 
 // verifySignature tries every attached, unexpired credential of the client with the
-// assertion's alg (only the one with kid, when the header names one).
-func (a *authority) verifySignature(c *Client, method jwt.SigningMethod, kid string, parts []string) error {
+// assertion's alg (only the one with kid, when the header names one), and returns the kid of
+// the credential that verified it.
+func (a *authority) verifySignature(c *Client, method jwt.SigningMethod, kid string, parts []string) (string, error) {
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {
-		return invalidClient("The assertion's signature is not base64url.")
+		return "", invalidClient("The assertion's signature is not base64url.")
 	}
 	signed := parts[0] + "." + parts[1]
 	live := a.tenant.activeKeys(c.ID, method.Alg(), kid)
 	if len(live) == 0 {
 		if kid != "" {
-			return invalidClient("No attached, unexpired %s credential with kid %q.", method.Alg(), kid)
+			return "", invalidClient("No attached, unexpired %s credential with kid %q.", method.Alg(), kid)
 		}
-		return invalidClient("The client has no attached, unexpired %s credential.", method.Alg())
+		return "", invalidClient("The client has no attached, unexpired %s credential.", method.Alg())
 	}
-	for _, key := range live {
-		if method.Verify(signed, sig, key) == nil {
-			return nil
+	for _, lk := range live {
+		if method.Verify(signed, sig, lk.key) == nil {
+			return lk.kid, nil
 		}
 	}
-	return invalidClient("The assertion's signature does not match any attached credential.")
+	return "", invalidClient("The assertion's signature does not match any attached credential.")
 }
 
 // accessTokenClaims follows Auth0's access-token profile, in its claim order.

@@ -1930,3 +1930,23 @@ func TestSDKManagementScopes(t *testing.T) {
 		t.Errorf("a forbidden request changed the pool: %+v", creds)
 	}
 }
+
+// TestSDKLastUsed: the sandbox records which credential verified a client's assertion.
+func TestSDKLastUsed(t *testing.T) {
+	srv, tn := sdkSandbox(t, 2)
+	app := sdkNewM2M(t, srv, 0)
+	if _, ok := tn.LastUsed(app.Client.ID, app.Cred.KID); ok {
+		t.Fatal("a credential that never authenticated has a last use")
+	}
+	before := time.Now().Add(-time.Second)
+	if _, err := sdkLogin(sdkAuth(t, srv, app.Client.ID, sdkPrivatePEM(t, app.Key)), app.Audience); err != nil {
+		t.Fatal(err)
+	}
+	at, ok := tn.LastUsed(app.Client.ID, app.Cred.KID)
+	if !ok || at.Before(before) {
+		t.Fatalf("last use of %s: %v %v", app.Cred.KID, at, ok)
+	}
+	if _, ok := tn.LastUsed(app.Client.ID, "other-kid"); ok {
+		t.Error("another kid has a last use")
+	}
+}

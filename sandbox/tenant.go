@@ -86,6 +86,9 @@ type Tenant struct {
 	poolCap int
 	now     func() time.Time
 	onWrite func() // persists after a change; called with the lock held
+
+	usageMu  sync.Mutex
+	lastUsed map[string]time.Time // by client id and kid: when an assertion last verified with it
 }
 
 // NewTenant returns an empty tenant whose clients may each hold poolCap credentials (2 or 4).
@@ -502,9 +505,15 @@ func (t *Tenant) DeleteCredential(clientID, credID string) error {
 	return nil
 }
 
-// activeKeys returns the public keys of the attached, unexpired credentials of a client that
-// use alg; with a kid, only the key of the credential with that kid.
-func (t *Tenant) activeKeys(clientID, alg, kid string) []*rsa.PublicKey {
+// liveKey is an attached, unexpired credential's key.
+type liveKey struct {
+	kid string
+	key *rsa.PublicKey
+}
+
+// activeKeys returns the attached, unexpired credentials of a client that use alg; with a
+// kid, only the credential with that kid.
+func (t *Tenant) activeKeys(clientID, alg, kid string) []liveKey {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	c := t.byID[clientID]
@@ -512,7 +521,7 @@ func (t *Tenant) activeKeys(clientID, alg, kid string) []*rsa.PublicKey {
 		return nil
 	}
 	now := t.now()
-	var out []*rsa.PublicKey
+	var out []liveKey
 	for _, id := range *c.PrivateKeyJWT {
 		cr := findCredential(c, id)
 		if cr == nil || cr.Alg != alg || (cr.ExpiresAt != nil && !cr.ExpiresAt.After(now)) {
@@ -521,9 +530,28 @@ func (t *Tenant) activeKeys(clientID, alg, kid string) []*rsa.PublicKey {
 		if kid != "" && cr.KID != kid {
 			continue
 		}
-		out = append(out, cr.key)
+		out = append(out, liveKey{kid: cr.KID, key: cr.key})
 	}
 	return out
+}
+
+// recordUse notes that clientID authenticated with the credential kid at time at.
+func (t *Tenant) recordUse(clientID, kid string, at time.Time) {
+	t.usageMu.Lock()
+	defer t.usageMu.Unlock()
+	if t.lastUsed == nil {
+		t.lastUsed = map[string]time.Time{}
+	}
+	t.lastUsed[clientID+"\x00"+kid] = at
+}
+
+// LastUsed tells when clientID last authenticated with the credential kid. Auth0 has no such
+// API; the sandbox offers it so that a rotation can refuse to retire a key still in use.
+func (t *Tenant) LastUsed(clientID, kid string) (time.Time, bool) {
+	t.usageMu.Lock()
+	defer t.usageMu.Unlock()
+	at, ok := t.lastUsed[clientID+"\x00"+kid]
+	return at, ok
 }
 
 const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
