@@ -23,6 +23,12 @@ const (
 const usage = `rekey rotates Auth0 Private Key JWT client credentials with zero downtime.
 
 Usage:
+  rekey rotate --client NAME|ID [--dir TFDIR] [--system-config FILE] [--yes] [--json] [--abort] ...
+      Rotate (or resume, or --abort) one client's Private Key JWT credential through Terraform.
+      --sandbox does it on a fresh embedded sandbox with a demo consumer.
+  rekey check [--within 30d] [--json]
+      List every client's credentials with age and expiry; exit 1 when an attached one expires
+      within the window.
   rekey sandbox --dir DIR [--listen ADDR] [--clients N] [--pool-cap 2|4] [--fault SPEC]...
                 [--terraform PATH | --no-terraform] [-v]
       Run an embedded Auth0 look-alike tenant until interrupted, its clients' credentials
@@ -49,10 +55,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	var err error
+	var (
+		code int
+		err  error
+	)
 	switch args[0] {
 	case "sandbox":
-		err = runSandbox(args[1:], stdout, stderr)
+		code, err = exitError, runSandbox(args[1:], stdout, stderr)
+	case "rotate":
+		code, err = runRotate(args[1:], os.Stdin, stdout, stderr)
+	case "check":
+		code, err = runCheck(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -63,7 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var ue usageError
 	switch {
 	case err == nil:
-		return exitOK
+		return code
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue):
@@ -71,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "rekey: %v\n", err)
-		return exitError
+		return code
 	}
 }
 

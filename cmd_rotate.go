@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"rekey/steps"
+	"rekey/tenant"
+	"rekey/tfrunner"
+)
+
+// Exit codes of rekey rotate, beyond exitOK, exitError (failed; resumable) and exitUsage.
+const (
+	exitDeclined = 3 // the operator (or a missing --yes) declined a gate
+	exitUnsafe   = 4 // a safety rule stopped the rotation
+)
+
+// stringList collects a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return fmt.Sprint(*l) }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// rotateFlags are the flags of rekey rotate.
+type rotateFlags struct {
+	opts      steps.Options
+	yes       bool
+	json      bool
+	abort     bool
+	sandbox   bool
+	terraform string
+	accept    stringList
+}
+
+func parseRotateFlags(args []string, stderr io.Writer) (rotateFlags, error) {
+	var f rotateFlags
+	fs := flag.NewFlagSet("rekey rotate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.opts.Client, "client", "", "client to rotate: its name or client id (required)")
+	fs.StringVar(&f.opts.TerraformDir, "dir", ".", "Terraform folder whose HCL manages the client's auth0_client_credentials")
+	fs.StringVar(&f.opts.SystemConfig, "system-config", "", "the consuming service's credential list (JSON or YAML); without it, each change is shown and confirmed")
+	fs.StringVar(&f.opts.KeyDir, "key-dir", "", "folder for the new private key (default: ~/.local/share/rekey/keys); never inside --dir")
+	fs.StringVar(&f.opts.Alg, "alg", steps.DefaultAlg, "signing algorithm: RS256, RS384 or PS256")
+	fs.IntVar(&f.opts.Bits, "bits", steps.DefaultBits, "RSA key size: 2048, 3072 or 4096")
+	fs.IntVar(&f.opts.CertDays, "cert-days", 0, "wrap the public key in a self-signed certificate valid this many days; its notAfter becomes the credential's expiry")
+	fs.StringVar(&f.opts.Audience, "audience", "", "API to request tokens for in live checks (default: the client's first client grant)")
+	fs.IntVar(&f.opts.VerifyCount, "verify-count", steps.DefaultVerifyCount, "consecutive successful token exchanges the new key needs before the old one may go")
+	fs.BoolVar(&f.yes, "yes", false, "answer the gates a human would (never the safety rules)")
+	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object on the last line")
+	fs.BoolVar(&f.abort, "abort", false, "undo the client's rotation in progress (only before its old key was retired)")
+	fs.BoolVar(&f.sandbox, "sandbox", false, "rotate on a fresh embedded sandbox tenant, with a demo consumer requesting tokens throughout")
+	fs.StringVar(&f.terraform, "terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed)")
+	fs.Var(&f.accept, "accept-change", "accept a planned change to this other resource address (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return f, err
+		}
+		return f, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return f, usagef("rotate: unexpected argument %q", fs.Arg(0))
+	}
+	if f.opts.Client == "" {
+		return f, usagef("rotate: --client is required: the name or client id of the client to rotate")
+	}
+	f.opts.AcceptOther = f.accept
+	return f, nil
+}
+
+// runRotate runs (or resumes, or with --abort undoes) one client's rotation headless.
+func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	f, err := parseRotateFlags(args, stderr)
+	if err != nil {
+		return exitUsage, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	progress := stdout
+	if f.json {
+		progress = stderr
+	}
+	bin, err := tfrunner.FindBinary(ctx, tfrunner.FindOptions{Explicit: f.terraform, Log: progress})
+	if err != nil {
+		return exitError, err
+	}
+	env := rotationEnv{flags: f, terraform: bin, progress: progress, stdin: stdin}
+	if f.sandbox {
+		return env.inSandbox(ctx, stdout)
+	}
+	cfg := tenant.ConfigFromEnv(os.Getenv)
+	conn, err := tenant.Connect(cfg)
+	if err != nil {
+		return exitUsage, err
+	}
+	result, err := env.run(ctx, steps.TenantAPI{Conn: conn, Config: cfg}, nil, nil)
+	return report(result, err, f.json, stdout, nil)
+}
+
+// rotationEnv is what a headless rotation runs with.
+type rotationEnv struct {
+	flags     rotateFlags
+	terraform tfrunner.Binary
+	progress  io.Writer
+	stdin     io.Reader
+}
+
+// run drives the engine, printing its events as lines.
+func (r rotationEnv) run(ctx context.Context, t steps.Tenant, tfEnv map[string]string, usage steps.UsageProbe) (steps.Result, error) {
+	events := make(chan steps.Event, 64)
+	printed := make(chan struct{})
+	go func() {
+		defer close(printed)
+		for ev := range events {
+			printEvent(r.progress, ev)
+		}
+	}()
+	deps := steps.Deps{
+		Tenant: t, Terraform: tfrunner.Config{Binary: r.terraform, Env: tfEnv}, Usage: usage, Events: events,
+		Prompter: newTerminalPrompter(r.stdin, r.progress, r.flags.yes),
+	}
+	run := steps.Rotate
+	if r.flags.abort {
+		run = steps.Abort
+	}
+	result, err := run(ctx, r.flags.opts, deps)
+	close(events)
+	<-printed
+	return result, err
+}
+
+// report prints the result (as JSON with --json, extra fields merged in) and maps the error
+// to an exit code.
+func report(result steps.Result, err error, asJSON bool, stdout io.Writer, extra map[string]any) (int, error) {
+	if asJSON {
+		obj := map[string]any{}
+		data, _ := json.Marshal(result)
+		json.Unmarshal(data, &obj)
+		for k, v := range extra {
+			obj[k] = v
+		}
+		line, _ := json.Marshal(obj)
+		fmt.Fprintln(stdout, string(line))
+	} else if err == nil {
+		fmt.Fprintf(stdout, "%s: %s (old key %s, new key %s); audit log %s\n", result.ClientName, result.Status, result.OldKID, result.NewKID, result.AuditLog)
+	}
+	switch {
+	case err == nil:
+		return exitOK, nil
+	case errors.Is(err, steps.ErrDeclined):
+		return exitDeclined, err
+	case errors.Is(err, steps.ErrUnsafe):
+		return exitUnsafe, err
+	}
+	return exitError, err
+}

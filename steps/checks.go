@@ -1,0 +1,160 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"rekey/keys"
+	"rekey/sysconfig"
+	"rekey/tenant"
+)
+
+// How long the checks wait for Auth0 to take a credential change into account.
+const (
+	propagationTimeout = 30 * time.Second
+	recheckInterval    = 500 * time.Millisecond
+)
+
+// check runs one live token exchange with a journal key and reports it.
+func (e *engine) check(ctx context.Context, s Step, role string, k *JournalKey) tenant.CheckResult {
+	key, err := keys.LoadPrivateKey(k.PrivateKeyFile)
+	var r tenant.CheckResult
+	if err != nil {
+		r = tenant.CheckResult{Err: err, Description: err.Error()}
+	} else {
+		r = e.deps.Tenant.CheckKey(ctx, e.client.ID, key, k.Alg, e.j.Audience)
+	}
+	e.checks = append(e.checks, AuditCheck{Step: s.String(), Role: role, KID: k.KID, OK: r.OK, LatencyMS: r.Latency.Milliseconds(), Error: checkError(r)})
+	e.emit(Event{Kind: CheckDone, Step: s, Check: &KeyCheck{Role: role, KID: k.KID, Result: r}})
+	return r
+}
+
+func checkError(r tenant.CheckResult) string {
+	if r.OK {
+		return ""
+	}
+	return describeCheck(r)
+}
+
+// describeCheck says why a check failed, in the tenant's words.
+func describeCheck(r tenant.CheckResult) string {
+	switch {
+	case r.Code != "":
+		return fmt.Sprintf("%d %s: %s", r.Status, r.Code, r.Description)
+	case r.Err != nil:
+		return r.Err.Error()
+	}
+	return r.Description
+}
+
+// rejected reports whether a check failed because the tenant refused the key itself.
+func rejected(r tenant.CheckResult) bool {
+	return !r.OK && r.Status == http.StatusUnauthorized && r.Code == "invalid_client"
+}
+
+// waitFor repeats a check until done says it is settled (for n consecutive checks), or the
+// propagation timeout passes.
+func (e *engine) waitFor(ctx context.Context, s Step, role string, k *JournalKey, n int, done func(tenant.CheckResult) bool) (tenant.CheckResult, error) {
+	deadline := e.deps.Now().Add(propagationTimeout)
+	streak := 0
+	for {
+		r := e.check(ctx, s, role, k)
+		if done(r) {
+			streak++
+			if streak == n {
+				return r, nil
+			}
+			continue
+		}
+		streak = 0
+		if !e.deps.Now().Before(deadline) {
+			return r, fmt.Errorf("the %s key %s: %s (for %s)", role, k.KID, describeCheck(r), propagationTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(recheckInterval):
+		}
+	}
+}
+
+// verify proves the new key works (VerifyCount consecutive exchanges) while the old one
+// still does; only then may the old key be retired in this rotation.
+func (e *engine) verify(ctx context.Context) error {
+	ok := func(r tenant.CheckResult) bool { return r.OK }
+	if _, err := e.waitFor(ctx, Verify, "new", e.j.New, e.opts.VerifyCount, ok); err != nil {
+		return fmt.Errorf("%w: %v; the old key stays in place", ErrUnsafe, err)
+	}
+	if e.j.Old.PrivateKeyFile != "" {
+		if _, err := e.waitFor(ctx, Verify, "old", e.j.Old, 1, ok); err != nil {
+			return fmt.Errorf("%w: %v", ErrUnsafe, err)
+		}
+	} else {
+		e.emit(Event{Kind: Output, Step: Verify, Text: "The old key's private key is not known here; only the new key was checked."})
+	}
+	e.j.Verified = true
+	return e.j.save()
+}
+
+// promote makes the new key CURRENT in the system config; the old one stays as fallback.
+func (e *engine) promote(ctx context.Context) error {
+	if e.sys == nil {
+		if err := e.ask(ctx, Question{Kind: Proceed, Step: Promote, Title: "Make the new key CURRENT in the service's configuration",
+			Body: fmt.Sprintf("Put key %s first in the consuming service's credential list, keep %s after it as a fallback, deploy that, then confirm.", e.j.New.KID, e.j.Old.KID)}); err != nil {
+			return err
+		}
+	} else if err := e.editSystemConfig(Promote, e.j.New.KID, 0, func(f *sysconfig.File) error { return f.Promote(e.j.New.KID) }); err != nil {
+		return err
+	}
+	now := e.deps.Now().UTC()
+	e.j.PromotedAt = &now
+	return e.j.save()
+}
+
+// errOldKeyInUse is the retire gate's refusal when a service still signs with the old key.
+var errOldKeyInUse = errors.New("the old key is still in use")
+
+// usageSettle is how long after promote the usage gate lets services switch keys.
+const usageSettle = 2 * time.Second
+
+// checkOldKeyUnused refuses to retire a key that a service used after promote, where the
+// tenant can tell (the sandbox; Auth0 has no such API).
+func (e *engine) checkOldKeyUnused(ctx context.Context) error {
+	if e.deps.Usage == nil || e.j.PromotedAt == nil {
+		return nil
+	}
+	if wait := e.j.PromotedAt.Add(usageSettle).Sub(e.deps.Now()); wait > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	last, ok := e.deps.Usage.LastUsed(e.client.ID, e.j.Old.KID)
+	if ok && last.After(e.j.PromotedAt.Add(usageSettle/2)) {
+		return fmt.Errorf("%w: %w: a service authenticated with %s at %s, after the new key was promoted at %s; give every service the new key first (then run rekey again to resume)",
+			ErrUnsafe, errOldKeyInUse, e.j.Old.KID, last.UTC().Format(time.RFC3339), e.j.PromotedAt.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// confirm proves the rotation: the new key works, the old key is rejected, and the old entry
+// leaves the system config.
+func (e *engine) confirm(ctx context.Context) error {
+	if _, err := e.waitFor(ctx, Confirm, "new", e.j.New, 1, func(r tenant.CheckResult) bool { return r.OK }); err != nil {
+		return err
+	}
+	if e.j.Old.PrivateKeyFile != "" {
+		if _, err := e.waitFor(ctx, Confirm, "old", e.j.Old, 1, rejected); err != nil {
+			return fmt.Errorf("the old key should now be rejected: %w", err)
+		}
+	}
+	if e.sys == nil {
+		return e.ask(ctx, Question{Kind: Proceed, Step: Confirm, Title: "Remove the old key from the service's configuration",
+			Body: fmt.Sprintf("Key %s no longer works; remove it from the consuming service's credential list, then confirm.", e.j.Old.KID)})
+	}
+	return e.editSystemConfig(Confirm, e.j.Old.KID, -1, func(f *sysconfig.File) error { return f.Remove(e.j.Old.KID) })
+}

@@ -1,0 +1,242 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"rekey/sysconfig"
+	"rekey/tenant"
+	"rekey/tfrunner"
+)
+
+// Errors a caller may want to tell apart.
+var (
+	// ErrDeclined means the operator answered no at a gate; nothing after it was done.
+	ErrDeclined = errors.New("the operator declined")
+	// ErrUnsafe means a safety rule stopped the rotation; it cannot be overridden.
+	ErrUnsafe = errors.New("stopped by a safety rule")
+)
+
+// Result is how a rotation (or an abort) ended.
+type Result struct {
+	Status     string       `json:"status"` // rotated, aborted or failed
+	ClientID   string       `json:"client_id"`
+	ClientName string       `json:"client_name"`
+	OldKID     string       `json:"old_kid"`
+	NewKID     string       `json:"new_kid"`
+	Steps      []StepResult `json:"steps"`
+	AuditLog   string       `json:"audit_log,omitempty"`
+	Journal    string       `json:"journal,omitempty"`
+	Error      string       `json:"error,omitempty"`
+}
+
+// StepResult is one step's outcome in a Result.
+type StepResult struct {
+	Step   string `json:"step"`
+	Status string `json:"status"` // done, failed or pending
+	Detail string `json:"detail,omitempty"`
+}
+
+// engine runs one rotation of one client.
+type engine struct {
+	opts    Options
+	deps    Deps
+	j       *Journal
+	client  tenant.Client
+	runner  *tfrunner.Runner
+	sys     *sysconfig.File // nil when the operator keeps the system config by hand
+	checks  []AuditCheck
+	digests map[string]string
+
+	closeOutput func() // ends the forwarding of Terraform's output
+}
+
+// Rotate runs (or resumes) the rotation of opts.Client. The error is also in the Result.
+func Rotate(ctx context.Context, opts Options, deps Deps) (Result, error) {
+	e, unlock, err := start(ctx, opts, deps)
+	if err != nil {
+		return failedResult(opts, err), err
+	}
+	defer unlock()
+	defer e.closeOutput()
+	err = e.run(ctx)
+	return e.result(err), err
+}
+
+// start validates the options, finds the client, takes its lock and loads or begins its
+// journal.
+func start(ctx context.Context, opts Options, deps Deps) (*engine, func(), error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, nil, err
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Prompter == nil {
+		deps.Prompter = refuseAll{}
+	}
+	client, err := deps.Tenant.Client(ctx, opts.Client)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock, err := lockClient(opts.TerraformDir, client.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := &engine{opts: opts, deps: deps, client: client, digests: map[string]string{}}
+	if err := e.begin(); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return e, unlock, nil
+}
+
+// begin loads a rotation in progress or starts a new journal, and opens the Terraform runner
+// and the system config.
+func (e *engine) begin() error {
+	j, err := LoadJournal(e.opts.TerraformDir, e.client.ID)
+	if err != nil {
+		return err
+	}
+	if j == nil || j.Status != StatusInProgress {
+		j = &Journal{
+			ClientID: e.client.ID, ClientName: e.client.Name, Status: StatusInProgress, StartedAt: e.deps.Now().UTC(),
+			Operator: e.opts.Operator, Steps: map[string]StepLog{}, path: journalPath(e.opts.TerraformDir, e.client.ID),
+		}
+	} else {
+		e.emit(Event{Kind: Output, Text: fmt.Sprintf("Resuming the rotation of %s started %s by %s", j.ClientName, j.StartedAt.Format(time.RFC3339), j.Operator)})
+	}
+	e.j = j
+	cfg := e.deps.Terraform
+	cfg.Dir = e.opts.TerraformDir
+	cfg.Output = e.terraformOutput()
+	if e.runner, err = tfrunner.New(cfg); err != nil {
+		return err
+	}
+	if e.opts.SystemConfig != "" {
+		if e.sys, err = sysconfig.Load(e.opts.SystemConfig); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run performs the steps not yet done, in order, recording each in the journal.
+func (e *engine) run(ctx context.Context) error {
+	do := map[Step]func(context.Context) error{
+		Preflight: e.preflight, Generate: e.generate, Stage: e.stage, Attach: e.attach,
+		Verify: e.verify, Promote: e.promote, Retire: e.retire, Confirm: e.confirm,
+	}
+	for _, s := range AllSteps {
+		if e.j.Done(s) {
+			continue
+		}
+		e.emit(Event{Kind: StepStarted, Step: s})
+		if err := do[s](ctx); err != nil {
+			err = fmt.Errorf("%s: %w", s, err)
+			e.emit(Event{Kind: StepFailed, Step: s, Err: err})
+			return errors.Join(err, e.j.record(s, "failed", err.Error(), e.deps.Now()), e.audit("failed", err))
+		}
+		if err := e.j.record(s, "done", "", e.deps.Now()); err != nil {
+			return err
+		}
+		e.emit(Event{Kind: StepFinished, Step: s})
+	}
+	e.j.Status = StatusRotated
+	if err := e.j.save(); err != nil {
+		return err
+	}
+	return errors.Join(e.audit(StatusRotated, nil), e.j.archive(e.deps.Now()))
+}
+
+// result summarises the rotation for the caller.
+func (e *engine) result(err error) Result {
+	r := Result{Status: e.j.Status, ClientID: e.client.ID, ClientName: e.client.Name, AuditLog: AuditPath(e.opts.TerraformDir), Journal: e.j.path}
+	if e.j.Old != nil {
+		r.OldKID = e.j.Old.KID
+	}
+	if e.j.New != nil {
+		r.NewKID = e.j.New.KID
+	}
+	for _, s := range AllSteps {
+		log, ok := e.j.Steps[s.String()]
+		if !ok {
+			log.Status = "pending"
+		}
+		r.Steps = append(r.Steps, StepResult{Step: s.String(), Status: log.Status, Detail: log.Detail})
+	}
+	if err != nil {
+		r.Error = err.Error()
+		r.Status = StatusFailed
+		if errors.Is(err, ErrDeclined) {
+			r.Status = StatusAborted
+		}
+	}
+	return r
+}
+
+func failedResult(opts Options, err error) Result {
+	return Result{Status: StatusFailed, ClientName: opts.Client, Error: err.Error()}
+}
+
+// audit appends the rotation's record to the audit log.
+func (e *engine) audit(outcome string, err error) error {
+	rec := AuditRecord{
+		Time: e.deps.Now().UTC(), Operator: e.opts.Operator, ClientID: e.client.ID, ClientName: e.client.Name,
+		PlanDigests: e.digests, Checks: e.checks, Accepted: e.j.Accepted, Outcome: outcome,
+	}
+	if e.j.Old != nil {
+		rec.OldKID = e.j.Old.KID
+	}
+	if e.j.New != nil {
+		rec.NewKID = e.j.New.KID
+	}
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	return appendAudit(e.opts.TerraformDir, rec)
+}
+
+// emit sends an event to the caller, if it listens.
+func (e *engine) emit(ev Event) {
+	if e.deps.Events != nil {
+		e.deps.Events <- ev
+	}
+}
+
+// terraformOutput returns a channel whose lines are forwarded as Output events until
+// closeOutput.
+func (e *engine) terraformOutput() chan<- tfrunner.Line {
+	lines := make(chan tfrunner.Line)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for l := range lines {
+			e.emit(Event{Kind: Output, Text: l.Text})
+		}
+	}()
+	e.closeOutput = func() { close(lines); <-done }
+	return lines
+}
+
+// ask puts a question to the operator; a no is ErrDeclined.
+func (e *engine) ask(ctx context.Context, q Question) error {
+	a, err := e.deps.Prompter.Ask(ctx, q)
+	if err != nil {
+		return err
+	}
+	if !a.Yes || (q.Kind == TypeName && a.Text != q.Expect) {
+		return fmt.Errorf("%w at %q", ErrDeclined, q.Title)
+	}
+	return nil
+}
+
+// refuseAll is the Prompter when none is given: it answers no, so nothing proceeds unasked.
+type refuseAll struct{}
+
+func (refuseAll) Ask(context.Context, Question) (Answer, error) {
+	return Answer{}, errors.New("a confirmation is needed and nobody can answer it: run interactively, or pass --yes")
+}

@@ -1,0 +1,159 @@
+package steps
+
+import (
+	"context"
+	"crypto/rsa"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"rekey/tenant"
+	"rekey/tfrunner"
+)
+
+// Options are what the operator chose for a rotation.
+type Options struct {
+	Client       string   // name or id
+	TerraformDir string   // the folder whose HCL manages the client's credentials
+	SystemConfig string   // the consuming service's credential list; "" = show and confirm
+	KeyDir       string   // where new private keys go; "" = DefaultKeyDir()
+	Alg          string   // RS256 (default), RS384 or PS256
+	Bits         int      // 2048, 3072 (default) or 4096
+	CertDays     int      // >0: a self-signed certificate whose notAfter is the expiry
+	Audience     string   // for checks; "" = the client's first client grant
+	VerifyCount  int      // consecutive successful exchanges verify needs (default 3)
+	AcceptOther  []string // resources whose planned changes the operator accepts by name
+	Operator     string   // for the journal and audit log; "" = the OS user
+}
+
+// Defaults.
+const (
+	DefaultAlg         = "RS256"
+	DefaultBits        = 3072
+	DefaultVerifyCount = 3
+)
+
+// withDefaults fills in defaults and validates; errors say what to change.
+func (o Options) withDefaults() (Options, error) {
+	if o.Client == "" {
+		return o, fmt.Errorf("no client given: name the client to rotate (its name or client id)")
+	}
+	if o.TerraformDir == "" {
+		return o, fmt.Errorf("no Terraform folder given: point --dir at the folder whose HCL manages the client's credentials")
+	}
+	abs, err := filepath.Abs(o.TerraformDir)
+	if err != nil {
+		return o, err
+	}
+	if info, err := os.Stat(abs); err != nil || !info.IsDir() {
+		return o, fmt.Errorf("Terraform folder %s does not exist or is not a folder", o.TerraformDir)
+	}
+	o.TerraformDir = abs
+	o.Alg = cmpOr(o.Alg, DefaultAlg)
+	if !slices.Contains([]string{"RS256", "RS384", "PS256"}, o.Alg) {
+		return o, fmt.Errorf("algorithm %q: Auth0 accepts RS256, RS384 or PS256", o.Alg)
+	}
+	if o.Bits == 0 {
+		o.Bits = DefaultBits
+	}
+	if o.Bits != 2048 && o.Bits != 3072 && o.Bits != 4096 {
+		return o, fmt.Errorf("key size %d: choose 2048, 3072 or 4096 bits", o.Bits)
+	}
+	if o.CertDays < 0 {
+		return o, fmt.Errorf("certificate validity %d days: use 0 for no certificate, or a positive number of days", o.CertDays)
+	}
+	if o.VerifyCount == 0 {
+		o.VerifyCount = DefaultVerifyCount
+	}
+	if o.VerifyCount < 1 || o.VerifyCount > 100 {
+		return o, fmt.Errorf("verify count %d: choose 1 to 100 consecutive checks", o.VerifyCount)
+	}
+	if o.KeyDir == "" {
+		if o.KeyDir, err = DefaultKeyDir(); err != nil {
+			return o, err
+		}
+	}
+	if o.KeyDir, err = filepath.Abs(o.KeyDir); err != nil {
+		return o, err
+	}
+	if inside(o.KeyDir, o.TerraformDir) {
+		return o, fmt.Errorf("key folder %s is inside the Terraform folder %s: private keys must never be written there; choose another --key-dir", o.KeyDir, o.TerraformDir)
+	}
+	if o.Operator == "" {
+		o.Operator = cmpOr(os.Getenv("USER"), "unknown")
+	}
+	return o, nil
+}
+
+// DefaultKeyDir is the per-user folder for new private keys: $XDG_DATA_HOME/rekey/keys, or
+// ~/.local/share/rekey/keys.
+func DefaultKeyDir() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "rekey", "keys"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home folder for the default key folder: pass --key-dir")
+	}
+	return filepath.Join(home, ".local", "share", "rekey", "keys"), nil
+}
+
+func inside(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Tenant is what the engine needs from Auth0; *TenantAPI is the real one over package tenant.
+type Tenant interface {
+	Client(ctx context.Context, idOrName string) (tenant.Client, error)
+	Grants(ctx context.Context, clientID string) ([]tenant.Grant, error)
+	CheckKey(ctx context.Context, clientID string, key *rsa.PrivateKey, alg, audience string) tenant.CheckResult
+}
+
+// TenantAPI is the engine's Tenant over a real connection.
+type TenantAPI struct {
+	Conn   *tenant.Tenant
+	Config tenant.Config
+}
+
+// Client implements Tenant.
+func (t TenantAPI) Client(ctx context.Context, idOrName string) (tenant.Client, error) {
+	return t.Conn.Client(ctx, idOrName)
+}
+
+// Grants implements Tenant.
+func (t TenantAPI) Grants(ctx context.Context, clientID string) ([]tenant.Grant, error) {
+	return t.Conn.Grants(ctx, clientID)
+}
+
+// CheckKey implements Tenant.
+func (t TenantAPI) CheckKey(ctx context.Context, clientID string, key *rsa.PrivateKey, alg, audience string) tenant.CheckResult {
+	return tenant.CheckKey(ctx, t.Config, clientID, key, alg, audience)
+}
+
+// UsageProbe tells when a client last authenticated with a key. Auth0 offers no such API, so a
+// real tenant has none; the sandbox does, and the retire gate uses it to refuse retiring a key
+// a service still signs with.
+type UsageProbe interface {
+	LastUsed(clientID, kid string) (time.Time, bool)
+}
+
+// Deps are the parts the engine works with.
+type Deps struct {
+	Tenant    Tenant
+	Terraform tfrunner.Config // Dir is set from Options; Output is the engine's
+	Prompter  Prompter
+	Usage     UsageProbe       // optional
+	Now       func() time.Time // default time.Now
+	Events    chan<- Event     // optional; drained by the caller
+}

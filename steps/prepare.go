@@ -1,0 +1,312 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"rekey/keys"
+	"rekey/sysconfig"
+	"rekey/tenant"
+	"rekey/tfrunner"
+)
+
+// preflight checks everything the rotation relies on before anything changes: the client uses
+// private_key_jwt and has exactly one attached credential, which the workspace's HCL declares;
+// the provider updates credentials in place; the plan is clean (or the operator accepts its
+// drift); the current key works, when its private key is known.
+func (e *engine) preflight(ctx context.Context) error {
+	c := e.client
+	if c.AuthMethod != "private_key_jwt" {
+		return fmt.Errorf("%w: client %s authenticates with %s; rekey rotates private_key_jwt credentials only", ErrUnsafe, c.Name, cmpOr(c.AuthMethod, "no method"))
+	}
+	attached := c.Attached()
+	switch {
+	case len(attached) == 0:
+		return fmt.Errorf("%w: client %s has no attached credential to rotate", ErrUnsafe, c.Name)
+	case len(attached) >= tfrunner.MaxAttached:
+		return fmt.Errorf("%w: client %s already has %d credentials attached (%s), the most Auth0 allows; a rotation needs a free slot. "+
+			"If an earlier rotation stopped after attaching its key, finish it (rekey rotate) or undo it (rekey rotate --abort); otherwise retire one of them first",
+			ErrUnsafe, c.Name, len(attached), kidsOf(attached))
+	}
+	old := attached[0]
+	res, err := e.credentialsResource(ctx)
+	if err != nil {
+		return err
+	}
+	block, ok := e.findBlock(res, old.KID)
+	if !ok {
+		return fmt.Errorf("%w: %s does not declare the attached credential %s (kid %s); the HCL and the tenant differ — bring them in line with terraform plan/apply first",
+			ErrUnsafe, res.Address, cmpOr(old.Name, old.ID), old.KID)
+	}
+	if err := e.checkProvider(); err != nil {
+		return err
+	}
+	audience, err := e.audience(ctx)
+	if err != nil {
+		return err
+	}
+	e.j.Resource, e.j.ClientRef, e.j.Audience = res.Address, res.ClientRef, audience
+	e.j.Old = &JournalKey{KID: old.KID, Alg: old.Alg, Name: block.Name, ExpiresAt: old.ExpiresAt, PrivateKeyFile: e.knownKeyFile(old.KID)}
+	warnings, err := e.preflightWarnings(ctx)
+	if err != nil {
+		return err
+	}
+	if len(warnings) > 0 {
+		if err := e.ask(ctx, Question{Kind: Proceed, Step: Preflight, Title: "Continue despite these warnings?", Body: strings.Join(warnings, "\n")}); err != nil {
+			return err
+		}
+		e.j.Accepted = append(e.j.Accepted, warnings...)
+	}
+	return nil
+}
+
+// preflightWarnings lists what the operator should know before going on: drift in the plan,
+// a current key that fails, a system config that does not list the current key.
+func (e *engine) preflightWarnings(ctx context.Context) ([]string, error) {
+	var warnings []string
+	planFile := e.planFile(Preflight)
+	defer os.Remove(planFile)
+	changes, err := e.runner.Plan(ctx, planFile)
+	if err != nil {
+		return nil, err
+	}
+	if changes {
+		plan, err := e.runner.ShowPlan(ctx, planFile)
+		if err != nil {
+			return nil, err
+		}
+		summary, err := tfrunner.ReadPlan(plan, e.j.Resource)
+		if err != nil {
+			return nil, err
+		}
+		e.emit(Event{Kind: PlanReady, Step: Preflight, Plan: &summary})
+		for _, c := range summary.Changes {
+			warnings = append(warnings, fmt.Sprintf("terraform plan is not clean: it would %s %s (drift); the rotation's plans will show it too", c.Action(), c.Address))
+		}
+	}
+	if e.sys != nil && e.j.Old.PrivateKeyFile == "" {
+		warnings = append(warnings, fmt.Sprintf("the system config %s does not list the current key %s", e.sys.Path(), e.j.Old.KID))
+	}
+	if e.j.Old.PrivateKeyFile != "" {
+		if r := e.check(ctx, Preflight, "old", e.j.Old); !r.OK {
+			warnings = append(warnings, fmt.Sprintf("the current key %s fails a token exchange: %s", e.j.Old.KID, describeCheck(r)))
+		}
+	} else {
+		e.emit(Event{Kind: Output, Step: Preflight, Text: "The current key's private key is not known here; its live checks are skipped."})
+	}
+	return warnings, nil
+}
+
+// checkProvider refuses an auth0 provider that replaces the credentials resource on change.
+func (e *engine) checkProvider() error {
+	v, err := tfrunner.LockedProviderVersion(e.opts.TerraformDir, tfrunner.ProviderSource)
+	if err != nil {
+		return err
+	}
+	if v == nil {
+		return fmt.Errorf("the Terraform folder %s has no auth0 provider in .terraform.lock.hcl; run terraform init there", e.opts.TerraformDir)
+	}
+	for _, f := range tfrunner.Guard(tfrunner.PlanSummary{Credentials: &tfrunner.CredentialsChange{After: 1}}, tfrunner.Intent{}, v) {
+		if f.Rule == tfrunner.RuleProviderVersion {
+			return fmt.Errorf("%w: %s", ErrUnsafe, f.Message)
+		}
+	}
+	return nil
+}
+
+// audience is the API the checks ask tokens for: the operator's, or the client's first grant.
+func (e *engine) audience(ctx context.Context) (string, error) {
+	if e.opts.Audience != "" {
+		return e.opts.Audience, nil
+	}
+	grants, err := e.deps.Tenant.Grants(ctx, e.client.ID)
+	if err != nil {
+		return "", err
+	}
+	if len(grants) == 0 {
+		return "", fmt.Errorf("client %s has no client grant, so no token can be requested to check its keys; pass --audience or add a grant", e.client.Name)
+	}
+	return grants[0].Audience, nil
+}
+
+// knownKeyFile is the private key file the system config lists for kid, or "".
+func (e *engine) knownKeyFile(kid string) string {
+	if e.sys == nil {
+		return ""
+	}
+	for _, entry := range e.sys.Entries() {
+		if entry.KID == kid {
+			return e.sys.KeyPath(entry)
+		}
+	}
+	return ""
+}
+
+// generate makes the new key pair, writes its private key 0600 outside the Terraform folder,
+// and checks that the file on disk matches the public part.
+func (e *engine) generate(ctx context.Context) error {
+	if e.j.New != nil && e.j.New.PrivateKeyFile != "" {
+		return e.checkNewKeyFile()
+	}
+	key, err := keys.Generate(e.opts.Bits)
+	if err != nil {
+		return err
+	}
+	kid := keys.Thumbprint(&key.PublicKey)
+	now := e.deps.Now()
+	nk := &JournalKey{KID: kid, Alg: e.opts.Alg, Name: fmt.Sprintf("%s %s %s", e.client.Name, now.UTC().Format("2006-01-02"), kid[:8])}
+	var pem []byte
+	if e.opts.CertDays > 0 {
+		notAfter := now.AddDate(0, 0, e.opts.CertDays).UTC().Truncate(time.Second)
+		pem, err = keys.SelfSignedCert(key, e.client.Name, now.Add(-time.Minute), notAfter)
+		nk.ExpiresAt = &notAfter
+	} else {
+		pem, err = keys.PublicPEM(&key.PublicKey)
+	}
+	if err != nil {
+		return err
+	}
+	nk.PublicPEM = string(pem)
+	nk.PrivateKeyFile = filepath.Join(e.opts.KeyDir, fmt.Sprintf("%s-%s.pem", safeFileName(e.client.Name), kid))
+	if err := keys.WritePrivateKey(nk.PrivateKeyFile, key); err != nil {
+		return err
+	}
+	e.j.New = nk
+	if err := e.j.save(); err != nil {
+		return err
+	}
+	e.emit(Event{Kind: Output, Step: Generate, Text: fmt.Sprintf("New %d-bit RSA key %s (%s), private key in %s (0600)", e.opts.Bits, kid, e.opts.Alg, nk.PrivateKeyFile)})
+	return e.checkNewKeyFile()
+}
+
+// checkNewKeyFile is generate's gate: the private key file exists and matches the public part.
+func (e *engine) checkNewKeyFile() error {
+	key, err := keys.LoadPrivateKey(e.j.New.PrivateKeyFile)
+	if err != nil {
+		return err
+	}
+	pub, err := keys.ParsePublic([]byte(e.j.New.PublicPEM))
+	if err != nil {
+		return err
+	}
+	if err := keys.Match(key, pub.Key); err != nil {
+		return err
+	}
+	if keys.Thumbprint(pub.Key) != e.j.New.KID {
+		return fmt.Errorf("the new key's kid does not match its public key; the journal %s was edited", e.j.path)
+	}
+	return nil
+}
+
+// safeFileName keeps letters, digits, dot, dash and underscore of a client name.
+func safeFileName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') {
+			return r
+		}
+		return '_'
+	}, name)
+}
+
+// stage adds the new key to the system config as NEXT, after CURRENT, and re-reads the file;
+// without a file it shows the entry and waits for the operator's confirmation.
+func (e *engine) stage(ctx context.Context) error {
+	entry := sysconfig.Entry{KID: e.j.New.KID, Alg: e.j.New.Alg, PrivateKeyFile: e.j.New.PrivateKeyFile}
+	if e.sys == nil {
+		return e.ask(ctx, Question{Kind: Proceed, Step: Stage, Title: "Add the new key to the service's configuration as NEXT",
+			Body: "Add this entry after the current one in the consuming service's credential list, then confirm:\n" + sysconfig.Snippet([]sysconfig.Entry{entry})})
+	}
+	return e.editSystemConfig(Stage, entry.KID, 1, func(f *sysconfig.File) error { return f.Stage(entry) })
+}
+
+// editSystemConfig applies change unless kid already stands at position want (a resumed
+// step), saves, and checks the re-read file.
+func (e *engine) editSystemConfig(s Step, kid string, want int, change func(*sysconfig.File) error) error {
+	if position(e.sys, kid) == want {
+		return nil
+	}
+	if err := change(e.sys); err != nil {
+		return err
+	}
+	e.emit(Event{Kind: Diff, Step: s, Text: e.sys.Diff()})
+	if err := e.sys.Save(); err != nil {
+		return err
+	}
+	reread, err := sysconfig.Load(e.sys.Path())
+	if err != nil {
+		return err
+	}
+	if got := position(reread, kid); got != want {
+		return fmt.Errorf("after writing %s, key %s is at position %d, not %d", e.sys.Path(), kid, got, want)
+	}
+	e.sys = reread
+	return nil
+}
+
+// position is kid's index in the system config, or -1.
+func position(f *sysconfig.File, kid string) int {
+	return slices.IndexFunc(f.Entries(), func(x sysconfig.Entry) bool { return x.KID == kid })
+}
+
+// credentialsResource finds the client's auth0_client_credentials resource in the workspace.
+func (e *engine) credentialsResource(ctx context.Context) (*tfrunner.CredentialsResource, error) {
+	_, res, err := e.workspace(ctx)
+	return res, err
+}
+
+// workspace loads the HCL and finds the client's credentials resource through the state.
+func (e *engine) workspace(ctx context.Context) (*tfrunner.Workspace, *tfrunner.CredentialsResource, error) {
+	state, err := e.runner.State(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ws, err := tfrunner.LoadWorkspace(e.opts.TerraformDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := ws.FindCredentials(e.client.ID, tfrunner.ClientResolver(state))
+	if err != nil {
+		return nil, nil, err
+	}
+	return ws, res, nil
+}
+
+// findBlock returns the credentials block whose PEM holds the key with kid.
+func (e *engine) findBlock(res *tfrunner.CredentialsResource, kid string) (tfrunner.CredentialBlock, bool) {
+	for _, b := range res.Credentials {
+		if blockKID(e.opts.TerraformDir, b) == kid {
+			return b, true
+		}
+	}
+	return tfrunner.CredentialBlock{}, false
+}
+
+// blockKID is the kid of a block's key (a literal PEM, or a file() relative to dir), or ""
+// when it cannot be read.
+func blockKID(dir string, b tfrunner.CredentialBlock) string {
+	text := b.PEM
+	if b.PEMIsFile {
+		data, err := os.ReadFile(filepath.Join(dir, b.PEM))
+		if err != nil {
+			return ""
+		}
+		text = string(data)
+	}
+	if pub, _ := keys.ParsePublic([]byte(text)); pub.Key != nil {
+		return keys.Thumbprint(pub.Key)
+	}
+	return ""
+}
+
+func kidsOf(creds []tenant.Credential) string {
+	var out []string
+	for _, c := range creds {
+		out = append(out, c.KID)
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,246 @@
+package steps
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"rekey/tenant"
+	"rekey/tfrunner"
+)
+
+// planFile is where a step saves its plan: in .rekey/, next to the journal.
+func (e *engine) planFile(s Step) string {
+	return filepath.Join(e.opts.TerraformDir, journalDir, fmt.Sprintf("%s-%s.tfplan", e.client.ID, s))
+}
+
+// change is one guarded Terraform change: an HCL edit (nil when the HCL already has it, as
+// when a step resumes), the intent the guard checks the plan against, and the question that
+// confirms the apply.
+type change struct {
+	step     Step
+	edit     func(*tfrunner.Workspace, *tfrunner.CredentialsResource) (*tfrunner.Edit, error)
+	intent   tfrunner.Intent
+	question Question
+}
+
+// applyChange edits the HCL, shows the diff, saves a plan, guards it, asks, and applies the
+// saved plan. An edit the operator declines, or the guard blocks, is undone.
+func (e *engine) applyChange(ctx context.Context, c change) error {
+	ws, res, err := e.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	edit, err := c.edit(ws, res)
+	if err != nil {
+		return err
+	}
+	undo := func() error { return nil }
+	if edit != nil {
+		e.emit(Event{Kind: Diff, Step: c.step, Text: edit.Diff})
+		if err := edit.Write(); err != nil {
+			return err
+		}
+		undo = tfrunner.Edit{File: edit.File, Before: edit.After, After: edit.Before}.Write
+	}
+	err = e.planGuardApply(ctx, c, edit != nil)
+	if err != nil && !errors.Is(err, errApplyFailed) {
+		err = errors.Join(err, undo())
+	}
+	return err
+}
+
+// errApplyFailed marks a failed apply: the HCL edit stays, so a resumed step plans again.
+var errApplyFailed = errors.New("terraform apply failed")
+
+func (e *engine) planGuardApply(ctx context.Context, c change, edited bool) error {
+	planFile := e.planFile(c.step)
+	defer os.Remove(planFile)
+	changes, err := e.runner.Plan(ctx, planFile)
+	if err != nil {
+		return err
+	}
+	if !changes {
+		if edited {
+			return fmt.Errorf("the HCL edit of %s made no change in the plan", c.intent.Credentials)
+		}
+		return nil // applied before this step was resumed
+	}
+	plan, err := e.runner.ShowPlan(ctx, planFile)
+	if err != nil {
+		return err
+	}
+	summary, err := tfrunner.ReadPlan(plan, c.intent.Credentials)
+	if err != nil {
+		return err
+	}
+	provider, err := tfrunner.LockedProviderVersion(e.opts.TerraformDir, tfrunner.ProviderSource)
+	if err != nil {
+		return err
+	}
+	c.intent.AcceptOther = e.opts.AcceptOther
+	findings := tfrunner.Guard(summary, c.intent, provider)
+	e.emit(Event{Kind: PlanReady, Step: c.step, Plan: &summary, Findings: findings})
+	if err := e.judge(ctx, c, findings); err != nil {
+		return err
+	}
+	if err := e.ask(ctx, c.question); err != nil {
+		return err
+	}
+	digest, err := fileDigest(planFile)
+	if err != nil {
+		return err
+	}
+	if err := e.runner.Apply(ctx, planFile); err != nil {
+		return fmt.Errorf("%w: %w", errApplyFailed, err)
+	}
+	e.digests[c.step.String()] = digest
+	return nil
+}
+
+// judge stops on any blocking finding and asks the operator about the acceptable ones
+// (changes to other resources), recording what was accepted.
+func (e *engine) judge(ctx context.Context, c change, findings []tfrunner.Finding) error {
+	var blocking, acceptable []tfrunner.Finding
+	for _, f := range findings {
+		if f.Acceptable {
+			acceptable = append(acceptable, f)
+		} else {
+			blocking = append(blocking, f)
+		}
+	}
+	if len(blocking) > 0 {
+		return fmt.Errorf("%w: the plan guard blocked the apply:\n%s", ErrUnsafe, describeFindings(blocking))
+	}
+	if len(acceptable) == 0 {
+		return nil
+	}
+	q := Question{Kind: Proceed, Step: c.step, Title: "The plan also changes other resources", Findings: acceptable,
+		Body: describeFindings(acceptable) + "\n(headless: accept each by name with --accept-change ADDRESS)"}
+	if err := e.ask(ctx, q); err != nil {
+		return err
+	}
+	for _, f := range acceptable {
+		e.j.Accepted = append(e.j.Accepted, f.Address)
+	}
+	return nil
+}
+
+func describeFindings(fs []tfrunner.Finding) string {
+	var lines []string
+	for _, f := range fs {
+		lines = append(lines, fmt.Sprintf("- [%s] %s", f.Rule, f.Message))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func fileDigest(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// attach adds the new key's credentials block and applies it, then checks that the tenant
+// has the new key attached.
+func (e *engine) attach(ctx context.Context) error {
+	err := e.applyChange(ctx, change{
+		step: Attach,
+		edit: func(ws *tfrunner.Workspace, res *tfrunner.CredentialsResource) (*tfrunner.Edit, error) {
+			if _, ok := e.findBlock(res, e.j.New.KID); ok {
+				return nil, nil
+			}
+			block, err := e.newBlock(res)
+			if err != nil {
+				return nil, err
+			}
+			edit, err := ws.AddCredential(res, block)
+			return &edit, err
+		},
+		intent:   tfrunner.Intent{Credentials: e.j.Resource, Client: e.j.ClientRef, AddKID: e.j.New.KID},
+		question: Question{Kind: Proceed, Step: Attach, Title: "Apply this plan to attach the new key?"},
+	})
+	if err != nil {
+		return err
+	}
+	return e.expectAttached(ctx, e.j.New.KID, true)
+}
+
+// newBlock describes the new credentials block in the style of the existing ones: a heredoc,
+// or a file() next to the existing PEM files.
+func (e *engine) newBlock(res *tfrunner.CredentialsResource) (tfrunner.NewCredentialBlock, error) {
+	block := tfrunner.NewCredentialBlock{Name: e.j.New.Name, Algorithm: e.j.New.Alg, PEM: e.j.New.PublicPEM, ParseExpiryFromCert: e.j.New.ExpiresAt != nil}
+	if res.PEMStyle != tfrunner.PEMFile {
+		return block, nil
+	}
+	last := res.Credentials[len(res.Credentials)-1]
+	block.PEMFile = filepath.Join(filepath.Dir(last.PEM), fmt.Sprintf("%s-%s.pem", safeFileName(e.client.Name), e.j.New.KID[:8]))
+	path := filepath.Join(e.opts.TerraformDir, block.PEMFile)
+	if data, err := os.ReadFile(path); err == nil && string(data) == e.j.New.PublicPEM {
+		return block, nil
+	}
+	return block, writeNewFile(path, []byte(e.j.New.PublicPEM))
+}
+
+// writeNewFile writes a public file that must not exist yet.
+func writeNewFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// retire removes the old key's block and applies it, after the rules allow it: verify passed
+// in this rotation, and no service still uses the old key (where that can be seen). The
+// operator confirms by typing the client's name.
+func (e *engine) retire(ctx context.Context) error {
+	if !e.j.Verified {
+		return fmt.Errorf("%w: the new key was not verified in this rotation; rekey never retires a key before the new one is proven", ErrUnsafe)
+	}
+	if err := e.checkOldKeyUnused(ctx); err != nil {
+		return err
+	}
+	err := e.applyChange(ctx, change{
+		step: Retire,
+		edit: func(ws *tfrunner.Workspace, res *tfrunner.CredentialsResource) (*tfrunner.Edit, error) {
+			if _, ok := e.findBlock(res, e.j.Old.KID); !ok {
+				return nil, nil
+			}
+			edit, err := ws.RemoveCredential(res, func(b tfrunner.CredentialBlock) bool { return blockKID(e.opts.TerraformDir, b) == e.j.Old.KID })
+			return &edit, err
+		},
+		intent: tfrunner.Intent{Credentials: e.j.Resource, Client: e.j.ClientRef, RemoveKID: e.j.Old.KID},
+		question: Question{Kind: TypeName, Step: Retire, Expect: e.client.Name,
+			Title: fmt.Sprintf("Type the client's name (%s) to remove the old key %s", e.client.Name, e.j.Old.KID)},
+	})
+	if err != nil {
+		return err
+	}
+	return e.expectAttached(ctx, e.j.Old.KID, false)
+}
+
+// expectAttached checks in the tenant that kid is (or is no longer) attached to the client.
+func (e *engine) expectAttached(ctx context.Context, kid string, want bool) error {
+	c, err := e.deps.Tenant.Client(ctx, e.client.ID)
+	if err != nil {
+		return err
+	}
+	attached := slices.ContainsFunc(c.Attached(), func(cr tenant.Credential) bool { return cr.KID == kid })
+	if attached != want {
+		return fmt.Errorf("after the apply, key %s is attached=%v in the tenant, expected %v", kid, attached, want)
+	}
+	return nil
+}

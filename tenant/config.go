@@ -1,0 +1,74 @@
+// Package tenant is rekey's only way to read Auth0: it lists clients with their Private Key
+// JWT credentials and client grants through the Management API (go-auth0), and checks that a
+// private key can exchange a client assertion for an access token.
+//
+// Private keys and access tokens never leave this package: keys are encoded in memory only to
+// sign assertions, and a token check keeps the decoded claims, never the token.
+package tenant
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Config holds how to reach the Management API, with the Terraform provider's variables.
+type Config struct {
+	Domain       string       // AUTH0_DOMAIN (host or host:port; a scheme is stripped)
+	ClientID     string       // AUTH0_CLIENT_ID
+	ClientSecret string       // AUTH0_CLIENT_SECRET
+	APIToken     string       // AUTH0_API_TOKEN (used when set)
+	HTTPClient   *http.Client // optional: e.g. one that trusts a sandbox CA; nil = http.DefaultClient semantics
+}
+
+// ConfigFromEnv reads the Auth0 Terraform provider's environment variables through getenv.
+func ConfigFromEnv(getenv func(string) string) Config {
+	return Config{
+		Domain:       strings.TrimSpace(getenv("AUTH0_DOMAIN")),
+		ClientID:     strings.TrimSpace(getenv("AUTH0_CLIENT_ID")),
+		ClientSecret: strings.TrimSpace(getenv("AUTH0_CLIENT_SECRET")),
+		APIToken:     strings.TrimSpace(getenv("AUTH0_API_TOKEN")),
+	}
+}
+
+// Validate reports a missing or malformed setting, naming the variable to set.
+func (c Config) Validate() error {
+	host := c.host()
+	if host == "" {
+		return errors.New("AUTH0_DOMAIN is not set: rekey needs the tenant's domain (e.g. your-tenant.eu.auth0.com)")
+	}
+	if err := checkHost(host); err != nil {
+		return err
+	}
+	switch {
+	case c.APIToken != "":
+		return nil
+	case c.ClientID == "" && c.ClientSecret == "":
+		return errors.New("no Management API credentials: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (a machine-to-machine client granted read:clients read:client_credentials read:client_grants), or AUTH0_API_TOKEN")
+	case c.ClientSecret == "":
+		return errors.New("AUTH0_CLIENT_SECRET is not set: it is needed with AUTH0_CLIENT_ID (or set AUTH0_API_TOKEN instead)")
+	case c.ClientID == "":
+		return errors.New("AUTH0_CLIENT_ID is not set: it is needed with AUTH0_CLIENT_SECRET (or set AUTH0_API_TOKEN instead)")
+	}
+	return nil
+}
+
+// host is the domain without scheme, surrounding space or trailing slash, as go-auth0 takes it.
+func (c Config) host() string {
+	d := strings.TrimSpace(c.Domain)
+	if i := strings.Index(d, "//"); i >= 0 {
+		d = d[i+2:]
+	}
+	return strings.TrimSuffix(d, "/")
+}
+
+// checkHost accepts host or host:port and nothing else (no path, query or user info).
+func checkHost(host string) error {
+	u, err := url.Parse("https://" + host)
+	if err != nil || u.Host != host || u.Hostname() == "" || u.User != nil {
+		return fmt.Errorf("AUTH0_DOMAIN %q is not a host name or host:port (e.g. your-tenant.eu.auth0.com)", host)
+	}
+	return nil
+}
