@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"rekey/steps"
-	"rekey/tenant"
 )
 
 // printEvent writes one engine event as plain lines, for headless runs and logs.
@@ -33,7 +32,7 @@ func printEvent(w io.Writer, ev steps.Event) {
 		r := ev.Check.Result
 		status := "ok"
 		if !r.OK {
-			status = "failed: " + checkFailure(r)
+			status = "failed: " + steps.DescribeCheck(r)
 		}
 		fmt.Fprintf(w, "   check %s key %s: %s (%d ms)\n", ev.Check.Role, ev.Check.KID, status, r.Latency.Milliseconds())
 	case steps.PlanReady:
@@ -52,17 +51,6 @@ func printEvent(w io.Writer, ev steps.Event) {
 			fmt.Fprintf(w, "   guard [%s]: %s\n", f.Rule, f.Message)
 		}
 	}
-}
-
-// checkFailure says why a check failed: the tenant's answer, else the transport error.
-func checkFailure(r tenant.CheckResult) string {
-	if r.Code != "" {
-		return fmt.Sprintf("%d %s: %s", r.Status, r.Code, r.Description)
-	}
-	if r.Err != nil {
-		return r.Err.Error()
-	}
-	return r.Description
 }
 
 func indent(text string) string {

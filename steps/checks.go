@@ -36,11 +36,11 @@ func checkError(r tenant.CheckResult) string {
 	if r.OK {
 		return ""
 	}
-	return describeCheck(r)
+	return DescribeCheck(r)
 }
 
-// describeCheck says why a check failed, in the tenant's words.
-func describeCheck(r tenant.CheckResult) string {
+// DescribeCheck says why a check failed: the tenant's answer, else the transport error.
+func DescribeCheck(r tenant.CheckResult) string {
 	switch {
 	case r.Code != "":
 		return fmt.Sprintf("%d %s: %s", r.Status, r.Code, r.Description)
@@ -71,7 +71,7 @@ func (e *engine) waitFor(ctx context.Context, s Step, role string, k *JournalKey
 		}
 		streak = 0
 		if !e.deps.Now().Before(deadline) {
-			return r, fmt.Errorf("the %s key %s: %s (for %s)", role, k.KID, describeCheck(r), propagationTimeout)
+			return r, fmt.Errorf("the %s key %s: %s (for %s)", role, k.KID, DescribeCheck(r), propagationTimeout)
 		}
 		select {
 		case <-ctx.Done():

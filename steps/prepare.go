@@ -94,7 +94,7 @@ func (e *engine) preflightWarnings(ctx context.Context) ([]string, error) {
 	}
 	if e.j.Old.PrivateKeyFile != "" {
 		if r := e.check(ctx, Preflight, "old", e.j.Old); !r.OK {
-			warnings = append(warnings, fmt.Sprintf("the current key %s fails a token exchange: %s", e.j.Old.KID, describeCheck(r)))
+			warnings = append(warnings, fmt.Sprintf("the current key %s fails a token exchange: %s", e.j.Old.KID, DescribeCheck(r)))
 		}
 	} else {
 		e.emit(Event{Kind: Output, Step: Preflight, Text: "The current key's private key is not known here; its live checks are skipped."})
