@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -218,5 +219,76 @@ func TestCommandLineErrors(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", stderr.String(), c.want)
 			}
 		})
+	}
+}
+
+// lastJSONLine decodes the last line of out as a JSON object.
+func lastJSONLine(t *testing.T, out []byte) map[string]any {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &obj); err != nil {
+		t.Fatalf("last line is not JSON: %v\n%s", err, out)
+	}
+	return obj
+}
+
+func TestRotateSandboxHeadless(t *testing.T) {
+	cmd := exec.Command(tftest.Rekey(t), "rotate", "--sandbox", "--client", "billing-worker", "--yes", "--json")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("rekey rotate --sandbox: %v\n%s", err, stderr.String())
+	}
+	res := lastJSONLine(t, out)
+	t.Cleanup(func() { os.RemoveAll(res["sandbox_dir"].(string)) })
+	if res["status"] != "rotated" || res["old_kid"] == res["new_kid"] || res["new_kid"] == "" {
+		t.Fatalf("result: %v", res)
+	}
+	steps, _ := res["steps"].([]any)
+	if len(steps) != 8 {
+		t.Fatalf("steps: %v", res["steps"])
+	}
+	for _, s := range steps {
+		if s.(map[string]any)["status"] != "done" {
+			t.Errorf("step not done: %v", s)
+		}
+	}
+	demo := res["consumer"].(map[string]any)
+	if demo["failures"].(float64) != 0 || demo["requests"].(float64) < 20 {
+		t.Errorf("demo consumer: %v", demo)
+	}
+	byKID := demo["by_kid"].(map[string]any)
+	if byKID[res["old_kid"].(string)] == nil || byKID[res["new_kid"].(string)] == nil {
+		t.Errorf("the demo consumer did not use both keys: %v", byKID)
+	}
+	if !strings.Contains(stderr.String(), "== Step 8 of 8 — confirm") {
+		t.Errorf("progress lines missing from stderr:\n%s", stderr.String())
+	}
+}
+
+func TestCheckCommand(t *testing.T) {
+	bin := tftest.Rekey(t)
+	dir := filepath.Join(t.TempDir(), "sb")
+	startSandbox(t, bin, dir, "--no-terraform")
+	check := func(within string) (int, map[string]any) {
+		cmd := exec.Command("bash", "-c", `source "$1/env" && exec "$2" check --json --within "$3"`, "check", dir, bin, within)
+		out, err := cmd.Output()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, lastJSONLine(t, out)
+	}
+	// payments-gateway expires in 3 days and reporting-cron in 12.
+	if code, rep := check("30d"); code != 1 || rep["expiring"].(float64) != 2 || len(rep["clients"].([]any)) != 5 {
+		t.Errorf("check --within 30d: exit %d, %v", code, rep)
+	}
+	if code, rep := check("1d"); code != 0 || rep["expiring"].(float64) != 0 {
+		t.Errorf("check --within 1d: exit %d, %v", code, rep)
 	}
 }
