@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"time"
@@ -28,6 +30,7 @@ type Server struct {
 	faults *faultInjector
 	http   *http.Server
 	done   chan error
+	transport *http.Transport // trusts the CA; shared by the clients HTTPClient returns
 }
 
 // Start listens on opts.Listen and serves the tenant until Close.
@@ -51,6 +54,9 @@ func Start(opts Options) (*Server, error) {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	s := &Server{tenant: opts.Tenant, domain: net.JoinHostPort(host, port), certs: certs, faults: &faultInjector{}, done: make(chan error, 1)}
 	s.faults.set(opts.Faults)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certs.caPEM)
+	s.transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64}
 	if s.auth, err = newAuthority(opts.Tenant, s.domain); err != nil {
 		ln.Close()
 		return nil, err
@@ -60,7 +66,7 @@ func Start(opts Options) (*Server, error) {
 		Handler:           s.faults.wrap(s.routes()),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{certs.server}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          nil,
+		ErrorLog:          log.New(io.Discard, "", 0), // a client that distrusts the CA is its own error, not the tenant's
 	}
 	go func() { s.done <- s.http.ServeTLS(ln, "", "") }()
 	return s, nil
@@ -89,14 +95,10 @@ func (s *Server) Tenant() *Tenant { return s.tenant }
 // CAPEM is the certificate of the CA that signed the server's certificate.
 func (s *Server) CAPEM() []byte { return s.certs.caPEM }
 
-// HTTPClient returns a client that trusts the sandbox's CA.
+// HTTPClient returns a client that trusts the sandbox's CA. Its connections are closed with
+// the server.
 func (s *Server) HTTPClient() *http.Client {
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(s.certs.caPEM)
-	return &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64},
-	}
+	return &http.Client{Timeout: 30 * time.Second, Transport: s.transport}
 }
 
 // SetFaults replaces the fault injection rules.
@@ -104,6 +106,7 @@ func (s *Server) SetFaults(faults []Fault) { s.faults.set(faults) }
 
 // Close stops accepting requests and waits up to five seconds for those in flight.
 func (s *Server) Close() error {
+	s.transport.CloseIdleConnections() // else HTTP/2's graceful shutdown waits a second for them
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := s.http.Shutdown(ctx)

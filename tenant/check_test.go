@@ -98,7 +98,7 @@ func TestCheckKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, err := authentication.New(ctx, f.srv.Domain(), authentication.WithClientID(f.clientID),
-			authentication.WithClientAssertion(string(pemKey), "RS256"), authentication.WithClient(f.srv.HTTPClient()),
+			authentication.WithClientAssertion(string(pemKey), "RS256"), authentication.WithClient(&http.Client{Transport: f.cfg.HTTPClient.Transport}),
 			authentication.WithIDTokenSigningAlg("HS256"))
 		if err != nil {
 			t.Fatal(err)

@@ -32,6 +32,7 @@ type NotFoundError struct {
 	Suggestions []string // names of clients close to Query
 }
 
+// Error says which query matched nothing and which names come close.
 func (e *NotFoundError) Error() string {
 	msg := fmt.Sprintf("no client has the id or name %q", e.Query)
 	if len(e.Suggestions) > 0 {
@@ -46,6 +47,7 @@ type AmbiguousError struct {
 	IDs  []string
 }
 
+// Error names the clients that share the name.
 func (e *AmbiguousError) Error() string {
 	return fmt.Sprintf("%d clients are named %q (ids %s); name one by its client id", len(e.IDs), e.Name, strings.Join(e.IDs, ", "))
 }
@@ -69,8 +71,13 @@ type kindError struct {
 	cause error
 }
 
-func (e *kindError) Error() string   { return e.msg }
-func (e *kindError) Unwrap() []error { return []error{e.kind, e.cause} }
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
 
 var insufficientScope = regexp.MustCompile(`expected any of: ([a-z_:, ]+)`)
 

@@ -92,6 +92,8 @@ func newFixture(t testing.TB, scopes ...string) *fixture {
 	hc := srv.HTTPClient()
 	hits := &counter{base: hc.Transport, byStatus: map[int]int{}, byPath: map[string]int{}}
 	hc.Transport = hits
+	// Without this, Close waits a second for HTTP/2 clients to hang up (http2's GOAWAY timeout).
+	t.Cleanup(hc.CloseIdleConnections)
 	return &fixture{
 		srv: srv, tn: tn, mgmt: mgmt, hits: hits,
 		cfg: tenant.Config{Domain: srv.Domain(), ClientID: mgmt.ID, ClientSecret: mgmt.Secret, HTTPClient: hc},
@@ -163,6 +165,13 @@ func (c *counter) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.byStatus[resp.StatusCode]++
 	}
 	return resp, err
+}
+
+// CloseIdleConnections closes the idle connections of the wrapped transport.
+func (c *counter) CloseIdleConnections() {
+	if ci, ok := c.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
 }
 
 func (c *counter) status(code int) int {

@@ -343,7 +343,7 @@ func TestUnauthorized(t *testing.T) {
 // for AUTH0_API_TOKEN.
 func managementToken(t *testing.T, f *fixture) string {
 	t.Helper()
-	resp, err := f.srv.HTTPClient().PostForm("https://"+f.srv.Domain()+"/oauth/token", url.Values{
+	resp, err := f.cfg.HTTPClient.PostForm("https://"+f.srv.Domain()+"/oauth/token", url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {f.mgmt.ID}, "client_secret": {f.mgmt.Secret},
 		"audience": {f.srv.ManagementAudience()},
 	})
@@ -366,11 +366,12 @@ func TestAPIToken(t *testing.T) {
 		f := newFixture(t)
 		pk, _ := f.addPKJWT(t, "pk", cred{key: 0})
 		f.cfg = tenant.Config{Domain: "https://" + f.srv.Domain() + "/", APIToken: managementToken(t, f), HTTPClient: f.cfg.HTTPClient}
+		before := f.hits.path("POST /oauth/token")
 		c, err := f.connect(t).Client(ctx, pk.ID)
 		if err != nil || len(c.Attached()) != 1 {
 			t.Fatalf("Client with AUTH0_API_TOKEN = %+v, %v", c, err)
 		}
-		if n := f.hits.path("POST /oauth/token"); n != 0 {
+		if n := f.hits.path("POST /oauth/token") - before; n != 0 {
 			t.Errorf("%d token requests with AUTH0_API_TOKEN set, want none", n)
 		}
 	})
@@ -460,6 +461,20 @@ func TestRateLimited(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("listing under 429s differs from the listing without faults")
+	}
+}
+
+// TestRateLimitedToken: a 429 from the token endpoint is waited out too (the token request
+// goes through the context's HTTP client, which must be rekey's retrying one).
+func TestRateLimitedToken(t *testing.T) {
+	f := newFixture(t)
+	f.srv.SetFaults([]sandbox.Fault{{Path: "/oauth/token", RateLimited: 1}})
+	time.AfterFunc(200*time.Millisecond, func() { f.srv.SetFaults(nil) })
+	if _, err := f.connect(t).Grants(context.Background(), f.mgmt.ID); err != nil {
+		t.Fatalf("Grants after a rate-limited token request: %v", err)
+	}
+	if n := f.hits.status(http.StatusTooManyRequests); n == 0 {
+		t.Fatal("the token endpoint never answered 429; the test tests nothing")
 	}
 }
 
