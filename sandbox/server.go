@@ -23,13 +23,13 @@ type Options struct {
 
 // Server is a running sandbox tenant on HTTPS.
 type Server struct {
-	tenant *Tenant
-	domain string
-	certs  *certificates
-	auth   *authority
-	faults *faultInjector
-	http   *http.Server
-	done   chan error
+	tenant    *Tenant
+	domain    string
+	certs     *certificates
+	auth      *authority
+	faults    *faultInjector
+	http      *http.Server
+	done      chan error
 	transport *http.Transport // trusts the CA; shared by the clients HTTPClient returns
 }
 
