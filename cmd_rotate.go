@@ -86,6 +86,15 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, e
 	if f.json {
 		progress = stderr
 	}
+	var t steps.Tenant
+	if !f.sandbox {
+		cfg := tenant.ConfigFromEnv(os.Getenv)
+		conn, err := tenant.Connect(cfg)
+		if err != nil {
+			return exitUsage, err
+		}
+		t = steps.TenantAPI{Conn: conn, Config: cfg}
+	}
 	bin, err := tfrunner.FindBinary(ctx, tfrunner.FindOptions{Explicit: f.terraform, Log: progress})
 	if err != nil {
 		return exitError, err
@@ -94,12 +103,7 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, e
 	if f.sandbox {
 		return env.inSandbox(ctx, stdout)
 	}
-	cfg := tenant.ConfigFromEnv(os.Getenv)
-	conn, err := tenant.Connect(cfg)
-	if err != nil {
-		return exitUsage, err
-	}
-	result, err := env.run(ctx, steps.TenantAPI{Conn: conn, Config: cfg}, nil, nil)
+	result, err := env.run(ctx, t, nil, nil)
 	return report(result, err, f.json, stdout, nil)
 }
 
