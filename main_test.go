@@ -207,7 +207,13 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"sandbox", "--dir", "x", "--fault", "/oauth,5xx=2"}, exitUsage, "not a probability"},
 		{[]string{"sandbox", "--dir", "x", "extra"}, exitUsage, `unexpected argument "extra"`},
 		{[]string{"sandbox", "--dir", "x", "--listen", "256.0.0.1:1"}, exitError, "choose another address"},
+		{[]string{"rotate"}, exitUsage, "--client is required"},
+		{[]string{"rotate", "--client", "x", "--bogus"}, exitUsage, "flag provided but not defined"},
+		{[]string{"rotate", "--client", "x"}, exitUsage, "AUTH0_DOMAIN is not set"},
+		{[]string{"check"}, exitUsage, "AUTH0_DOMAIN is not set"},
+		{[]string{"check", "--within", "soon"}, exitUsage, "give days like 30d"},
 	}
+	t.Setenv("AUTH0_DOMAIN", "")
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			t.Chdir(t.TempDir())
