@@ -31,7 +31,7 @@ func (e *engine) abort(ctx context.Context) error {
 	if len(e.j.Steps) == 0 {
 		return fmt.Errorf("%w for client %s (no journal in %s)", ErrNoRotation, e.client.Name, e.j.path)
 	}
-	if e.j.Done(Retire) || e.retireStarted() {
+	if e.j.Done(Retire) || e.j.RetireApplying {
 		return fmt.Errorf("%w: the old key %s was already retired; aborting now would leave no working key — finish the rotation with rekey rotate",
 			ErrUnsafe, e.j.Old.KID)
 	}
@@ -50,13 +50,6 @@ func (e *engine) abort(ctx context.Context) error {
 	return errors.Join(e.audit(StatusAborted, nil), e.j.archive(e.deps.Now()))
 }
 
-// retireStarted reports whether a retire was attempted: its plan may have been applied even
-// if the step did not finish.
-func (e *engine) retireStarted() bool {
-	_, ok := e.j.Steps[Retire.String()]
-	return ok
-}
-
 // detachNew removes the new key's block, if the HCL has it, through a guarded apply.
 func (e *engine) detachNew(ctx context.Context) error {
 	if e.j.Resource == "" {
@@ -71,8 +64,9 @@ func (e *engine) detachNew(ctx context.Context) error {
 			edit, err := ws.RemoveCredential(res, func(b tfrunner.CredentialBlock) bool { return blockKID(e.opts.TerraformDir, b) == e.j.New.KID })
 			return &edit, err
 		},
-		intent:   tfrunner.Intent{Credentials: e.j.Resource, Client: e.j.ClientRef, RemoveKID: e.j.New.KID},
-		question: Question{Kind: Proceed, Step: Attach, Title: "Apply this plan to remove the new key again?"},
+		intent:     tfrunner.Intent{Credentials: e.j.Resource, Client: e.j.ClientRef, RemoveKID: e.j.New.KID},
+		question:   Question{Kind: Proceed, Step: Attach, Title: "Apply this plan to remove the new key again?"},
+		undoesOnly: true,
 	})
 	if err != nil {
 		return err

@@ -27,7 +27,7 @@ func (e *engine) check(ctx context.Context, s Step, role string, k *JournalKey) 
 	} else {
 		r = e.deps.Tenant.CheckKey(ctx, e.client.ID, key, k.Alg, e.j.Audience)
 	}
-	e.checks = append(e.checks, AuditCheck{Step: s.String(), Role: role, KID: k.KID, OK: r.OK, LatencyMS: r.Latency.Milliseconds(), Error: checkError(r)})
+	e.j.Checks = append(e.j.Checks, AuditCheck{Step: s.String(), Role: role, KID: k.KID, OK: r.OK, LatencyMS: r.Latency.Milliseconds(), Error: checkError(r)})
 	e.emit(Event{Kind: CheckDone, Step: s, Check: &KeyCheck{Role: role, KID: k.KID, Result: r}})
 	return r
 }
@@ -70,6 +70,9 @@ func (e *engine) waitFor(ctx context.Context, s Step, role string, k *JournalKey
 			continue
 		}
 		streak = 0
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
 		if !e.deps.Now().Before(deadline) {
 			return r, fmt.Errorf("the %s key %s: %s (for %s)", role, k.KID, DescribeCheck(r), propagationTimeout)
 		}
@@ -86,17 +89,25 @@ func (e *engine) waitFor(ctx context.Context, s Step, role string, k *JournalKey
 func (e *engine) verify(ctx context.Context) error {
 	ok := func(r tenant.CheckResult) bool { return r.OK }
 	if _, err := e.waitFor(ctx, Verify, "new", e.j.New, e.opts.VerifyCount, ok); err != nil {
-		return fmt.Errorf("%w: %v; the old key stays in place", ErrUnsafe, err)
+		return unsafeUnlessCancelled(ctx, fmt.Errorf("%w; the old key stays in place", err))
 	}
 	if e.j.Old.PrivateKeyFile != "" {
 		if _, err := e.waitFor(ctx, Verify, "old", e.j.Old, 1, ok); err != nil {
-			return fmt.Errorf("%w: %v", ErrUnsafe, err)
+			return unsafeUnlessCancelled(ctx, err)
 		}
 	} else {
 		e.emit(Event{Kind: Output, Step: Verify, Text: "The old key's private key is not known here; only the new key was checked."})
 	}
 	e.j.Verified = true
 	return e.j.save()
+}
+
+// unsafeUnlessCancelled marks a failed check as a safety stop, unless the operator cancelled.
+func unsafeUnlessCancelled(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnsafe, err)
 }
 
 // promote makes the new key CURRENT in the system config; the old one stays as fallback.
@@ -117,24 +128,31 @@ func (e *engine) promote(ctx context.Context) error {
 // errOldKeyInUse is the retire gate's refusal when a service still signs with the old key.
 var errOldKeyInUse = errors.New("the old key is still in use")
 
-// usageSettle is how long after promote the usage gate lets services switch keys.
-const usageSettle = 2 * time.Second
+// How the usage gate watches for services still using the old key: it lets them switch for
+// usageGrace after promote, then watches for usageWindow; a use within the window refuses.
+const (
+	usageGrace  = time.Second
+	usageWindow = time.Second
+)
 
-// checkOldKeyUnused refuses to retire a key that a service used after promote, where the
-// tenant can tell (the sandbox; Auth0 has no such API).
+// checkOldKeyUnused refuses to retire a key that a service still uses, where the tenant can
+// tell (the sandbox; Auth0 has no such API). Only uses since this attempt began count, so a
+// resume after the stale service was fixed goes through.
 func (e *engine) checkOldKeyUnused(ctx context.Context) error {
 	if e.deps.Usage == nil || e.j.PromotedAt == nil {
 		return nil
 	}
-	if wait := e.j.PromotedAt.Add(usageSettle).Sub(e.deps.Now()); wait > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
+	start := e.j.PromotedAt.Add(usageGrace)
+	if now := e.deps.Now(); now.After(start) {
+		start = now
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(start.Add(usageWindow).Sub(e.deps.Now())):
 	}
 	last, ok := e.deps.Usage.LastUsed(e.client.ID, e.j.Old.KID)
-	if ok && last.After(e.j.PromotedAt.Add(usageSettle/2)) {
+	if ok && last.After(start) {
 		return fmt.Errorf("%w: %w: a service authenticated with %s at %s, after the new key was promoted at %s; give every service the new key first (then run rekey again to resume)",
 			ErrUnsafe, errOldKeyInUse, e.j.Old.KID, last.UTC().Format(time.RFC3339), e.j.PromotedAt.Format(time.RFC3339))
 	}

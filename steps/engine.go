@@ -41,16 +41,13 @@ type StepResult struct {
 
 // engine runs one rotation of one client.
 type engine struct {
-	opts    Options
-	deps    Deps
-	j       *Journal
-	client  tenant.Client
-	runner  *tfrunner.Runner
-	sys     *sysconfig.File // nil when the operator keeps the system config by hand
-	checks  []AuditCheck
-	digests map[string]string
-
-	closeOutput func() // ends the forwarding of Terraform's output
+	opts        Options
+	deps        Deps
+	j           *Journal
+	client      tenant.Client
+	runner      *tfrunner.Runner
+	sys         *sysconfig.File // nil when the operator keeps the system config by hand
+	closeOutput func()          // ends the forwarding of Terraform's output
 }
 
 // Rotate runs (or resumes) the rotation of opts.Client. The error is also in the Result.
@@ -86,7 +83,7 @@ func start(ctx context.Context, opts Options, deps Deps) (*engine, func(), error
 	if err != nil {
 		return nil, nil, err
 	}
-	e := &engine{opts: opts, deps: deps, client: client, digests: map[string]string{}}
+	e := &engine{opts: opts, deps: deps, client: client}
 	if err := e.begin(); err != nil {
 		unlock()
 		return nil, nil, err
@@ -135,10 +132,13 @@ func (e *engine) run(ctx context.Context) error {
 			continue
 		}
 		e.emit(Event{Kind: StepStarted, Step: s})
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("stopped before %s: %w; run rekey again to resume", s, err)
+		}
 		if err := do[s](ctx); err != nil {
 			err = fmt.Errorf("%s: %w", s, err)
 			e.emit(Event{Kind: StepFailed, Step: s, Err: err})
-			return errors.Join(err, e.j.record(s, "failed", err.Error(), e.deps.Now()), e.audit("failed", err))
+			return errors.Join(err, e.recordFailure(s, err), e.audit("failed", err))
 		}
 		if err := e.j.record(s, "done", "", e.deps.Now()); err != nil {
 			return err
@@ -150,6 +150,16 @@ func (e *engine) run(ctx context.Context) error {
 		return err
 	}
 	return errors.Join(e.audit(StatusRotated, nil), e.j.archive(e.deps.Now()))
+}
+
+// recordFailure notes a failed step in the journal; a rotation that failed its preflight
+// changed nothing, so it leaves no journal behind.
+func (e *engine) recordFailure(s Step, err error) error {
+	if s == Preflight {
+		e.j.Steps[s.String()] = StepLog{Status: "failed", FinishedAt: e.deps.Now().UTC(), Detail: err.Error()}
+		return e.j.discard()
+	}
+	return e.j.record(s, "failed", err.Error(), e.deps.Now())
 }
 
 // result summarises the rotation for the caller.
@@ -186,7 +196,7 @@ func failedResult(opts Options, err error) Result {
 func (e *engine) audit(outcome string, err error) error {
 	rec := AuditRecord{
 		Time: e.deps.Now().UTC(), Operator: e.opts.Operator, ClientID: e.client.ID, ClientName: e.client.Name,
-		PlanDigests: e.digests, Checks: e.checks, Accepted: e.j.Accepted, Outcome: outcome,
+		PlanDigests: e.j.PlanDigests, Checks: e.j.Checks, Accepted: e.j.Accepted, Outcome: outcome,
 	}
 	if e.j.Old != nil {
 		rec.OldKID = e.j.Old.KID

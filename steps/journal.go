@@ -37,6 +37,11 @@ type Journal struct {
 	Verified   bool               `json:"verified"`      // step verify passed in this rotation
 	PromotedAt *time.Time         `json:"promoted_at,omitempty"`
 	Accepted   []string           `json:"accepted,omitempty"` // warnings and resources the operator accepted
+	// RetireApplying is set just before retire's apply: from then on the old key may be gone,
+	// so the rotation can only go forward.
+	RetireApplying bool              `json:"retire_applying,omitempty"`
+	PlanDigests    map[string]string `json:"plan_digests,omitempty"` // sha256 of each applied plan, by step
+	Checks         []AuditCheck      `json:"checks,omitempty"`       // every live check of the rotation
 
 	path string
 }
@@ -82,6 +87,14 @@ func LoadJournal(tfDir, clientID string) (*Journal, error) {
 	return &j, nil
 }
 
+// discard removes the journal of a rotation that changed nothing.
+func (j *Journal) discard() error {
+	if err := os.Remove(j.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
 // Done reports whether step s finished in this rotation.
 func (j *Journal) Done(s Step) bool { return j.Steps[s.String()].Status == "done" }
 
@@ -110,7 +123,7 @@ func (j *Journal) save() error {
 // archive moves a finished rotation's journal to .rekey/done/, so the next rotation of the
 // client starts afresh and the record is kept.
 func (j *Journal) archive(now time.Time) error {
-	dest := filepath.Join(filepath.Dir(j.path), "done", fmt.Sprintf("%s-%s.json", j.ClientID, now.UTC().Format("20060102T150405Z")))
+	dest := filepath.Join(filepath.Dir(j.path), "done", fmt.Sprintf("%s-%s.json", j.ClientID, now.UTC().Format("20060102T150405.000000000Z")))
 	if err := os.MkdirAll(filepath.Dir(dest), 0o700); err != nil {
 		return err
 	}

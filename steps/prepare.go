@@ -51,11 +51,16 @@ func (e *engine) preflight(ctx context.Context) error {
 		return err
 	}
 	e.j.Resource, e.j.ClientRef, e.j.Audience = res.Address, res.ClientRef, audience
-	e.j.Old = &JournalKey{KID: old.KID, Alg: old.Alg, Name: block.Name, ExpiresAt: old.ExpiresAt, PrivateKeyFile: e.knownKeyFile(old.KID)}
-	warnings, err := e.preflightWarnings(ctx)
+	e.j.Old = &JournalKey{KID: old.KID, Alg: old.Alg, Name: block.Name, ExpiresAt: old.ExpiresAt}
+	var warnings []string
+	if e.j.Old.PrivateKeyFile, err = e.knownKeyFile(old.KID); err != nil {
+		warnings = append(warnings, fmt.Sprintf("the current key's private key cannot be used (%v); it is treated as unknown, so its live checks are skipped", err))
+	}
+	more, err := e.preflightWarnings(ctx)
 	if err != nil {
 		return err
 	}
+	warnings = append(warnings, more...)
 	if len(warnings) > 0 {
 		if err := e.ask(ctx, Question{Kind: Proceed, Step: Preflight, Title: "Continue despite these warnings?", Body: strings.Join(warnings, "\n")}); err != nil {
 			return err
@@ -89,7 +94,7 @@ func (e *engine) preflightWarnings(ctx context.Context) ([]string, error) {
 			warnings = append(warnings, fmt.Sprintf("terraform plan is not clean: it would %s %s (drift); the rotation's plans will show it too", c.Action(), c.Address))
 		}
 	}
-	if e.sys != nil && e.j.Old.PrivateKeyFile == "" {
+	if e.sys != nil && position(e.sys, e.j.Old.KID) < 0 {
 		warnings = append(warnings, fmt.Sprintf("the system config %s does not list the current key %s", e.sys.Path(), e.j.Old.KID))
 	}
 	if e.j.Old.PrivateKeyFile != "" {
@@ -134,17 +139,25 @@ func (e *engine) audience(ctx context.Context) (string, error) {
 	return grants[0].Audience, nil
 }
 
-// knownKeyFile is the private key file the system config lists for kid, or "".
-func (e *engine) knownKeyFile(kid string) string {
+// knownKeyFile is the private key file the system config lists for kid, or "" when it lists
+// none; a listed file that does not hold the key is an error.
+func (e *engine) knownKeyFile(kid string) (string, error) {
 	if e.sys == nil {
-		return ""
+		return "", nil
 	}
-	for _, entry := range e.sys.Entries() {
-		if entry.KID == kid {
-			return e.sys.KeyPath(entry)
-		}
+	i := position(e.sys, kid)
+	if i < 0 {
+		return "", nil
 	}
-	return ""
+	path := e.sys.KeyPath(e.sys.Entries()[i])
+	key, err := keys.LoadPrivateKey(path)
+	if err != nil {
+		return "", err
+	}
+	if keys.Thumbprint(&key.PublicKey) != kid {
+		return "", fmt.Errorf("%s holds the key %s, not %s", path, keys.Thumbprint(&key.PublicKey), kid)
+	}
+	return path, nil
 }
 
 // generate makes the new key pair, writes its private key 0600 outside the Terraform folder,

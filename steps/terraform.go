@@ -24,10 +24,12 @@ func (e *engine) planFile(s Step) string {
 // when a step resumes), the intent the guard checks the plan against, and the question that
 // confirms the apply.
 type change struct {
-	step     Step
-	edit     func(*tfrunner.Workspace, *tfrunner.CredentialsResource) (*tfrunner.Edit, error)
-	intent   tfrunner.Intent
-	question Question
+	step        Step
+	edit        func(*tfrunner.Workspace, *tfrunner.CredentialsResource) (*tfrunner.Edit, error)
+	intent      tfrunner.Intent
+	question    Question
+	beforeApply func() error // records in the journal that the apply is about to run; may be nil
+	undoesOnly  bool         // an abort's edit: a plan without changes means nothing was applied, which is fine
 }
 
 // applyChange edits the HCL, shows the diff, saves a plan, guards it, asks, and applies the
@@ -67,10 +69,10 @@ func (e *engine) planGuardApply(ctx context.Context, c change, edited bool) erro
 		return err
 	}
 	if !changes {
-		if edited {
+		if edited && !c.undoesOnly {
 			return fmt.Errorf("the HCL edit of %s made no change in the plan", c.intent.Credentials)
 		}
-		return nil // applied before this step was resumed
+		return nil // applied before this step was resumed, or (abort) never applied
 	}
 	plan, err := e.runner.ShowPlan(ctx, planFile)
 	if err != nil {
@@ -93,15 +95,34 @@ func (e *engine) planGuardApply(ctx context.Context, c change, edited bool) erro
 	if err := e.ask(ctx, c.question); err != nil {
 		return err
 	}
+	e.recordAccepted(summary)
 	digest, err := fileDigest(planFile)
 	if err != nil {
 		return err
 	}
+	if c.beforeApply != nil {
+		if err := c.beforeApply(); err != nil {
+			return err
+		}
+	}
 	if err := e.runner.Apply(ctx, planFile); err != nil {
 		return fmt.Errorf("%w: %w", errApplyFailed, err)
 	}
-	e.digests[c.step.String()] = digest
-	return nil
+	if e.j.PlanDigests == nil {
+		e.j.PlanDigests = map[string]string{}
+	}
+	e.j.PlanDigests[c.step.String()] = digest
+	return e.j.save()
+}
+
+// recordAccepted notes the other resources the operator accepted by name whose changes this
+// plan applies.
+func (e *engine) recordAccepted(summary tfrunner.PlanSummary) {
+	for _, ch := range summary.Changes {
+		if slices.Contains(e.opts.AcceptOther, ch.Address) && !slices.Contains(e.j.Accepted, ch.Address) {
+			e.j.Accepted = append(e.j.Accepted, ch.Address)
+		}
+	}
 }
 
 // judge stops on any blocking finding and asks the operator about the acceptable ones
@@ -127,7 +148,9 @@ func (e *engine) judge(ctx context.Context, c change, findings []tfrunner.Findin
 		return err
 	}
 	for _, f := range acceptable {
-		e.j.Accepted = append(e.j.Accepted, f.Address)
+		if !slices.Contains(e.j.Accepted, f.Address) {
+			e.j.Accepted = append(e.j.Accepted, f.Address)
+		}
 	}
 	return nil
 }
@@ -220,7 +243,14 @@ func (e *engine) retire(ctx context.Context) error {
 				return nil, nil
 			}
 			edit, err := ws.RemoveCredential(res, func(b tfrunner.CredentialBlock) bool { return blockKID(e.opts.TerraformDir, b) == e.j.Old.KID })
+			if errors.Is(err, tfrunner.ErrLastCredential) {
+				return nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
+			}
 			return &edit, err
+		},
+		beforeApply: func() error {
+			e.j.RetireApplying = true
+			return e.j.save()
 		},
 		intent: tfrunner.Intent{Credentials: e.j.Resource, Client: e.j.ClientRef, RemoveKID: e.j.Old.KID},
 		question: Question{Kind: TypeName, Step: Retire, Expect: e.client.Name,
