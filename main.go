@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"rekey/sandbox/provider"
 )
@@ -23,6 +25,9 @@ const (
 const usage = `rekey rotates Auth0 Private Key JWT client credentials with zero downtime.
 
 Usage:
+  rekey [--sandbox] [--dir TFDIR] [--system-config FILE] [--key-dir DIR] [--plain]
+      Open the wizard: pick a client, rotate its key step by step. --sandbox runs it on a
+      fresh embedded sandbox tenant (no Auth0 account, no network).
   rekey rotate --client NAME|ID [--dir TFDIR] [--system-config FILE] [--yes] [--json] [--abort] ...
       Rotate (or resume, or --abort) one client's Private Key JWT credential through Terraform.
       --sandbox does it on a fresh embedded sandbox with a demo consumer.
@@ -51,26 +56,28 @@ func main() {
 
 // run executes one command line and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
 	var (
 		code int
 		err  error
 	)
-	switch args[0] {
+	command := "wizard" // rekey alone, or with the wizard's flags
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") || slices.Contains([]string{"-h", "-help", "--help"}, firstArg(args)) {
+		command, args = args[0], args[1:]
+	}
+	switch command {
+	case "wizard":
+		code, err = exitError, runWizard(args, os.Stdin, stdout, stderr)
 	case "sandbox":
-		code, err = exitError, runSandbox(args[1:], stdout, stderr)
+		code, err = exitError, runSandbox(args, stdout, stderr)
 	case "rotate":
-		code, err = runRotate(args[1:], os.Stdin, stdout, stderr)
+		code, err = runRotate(args, os.Stdin, stdout, stderr)
 	case "check":
-		code, err = runCheck(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
+		code, err = runCheck(args, stdout, stderr)
+	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "rekey: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "rekey: unknown command %q\n\n%s", command, usage)
 		return exitUsage
 	}
 	var ue usageError
@@ -86,6 +93,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rekey: %v\n", err)
 		return code
 	}
+}
+
+func firstArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }
 
 // usageError is a mistake in the command line; it exits with exitUsage.

@@ -198,7 +198,8 @@ func TestCommandLineErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{nil, exitUsage, "Usage:"},
+		{[]string{"--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{[]string{"--sandbox", "extra"}, exitUsage, `unexpected argument "extra"`},
 		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{[]string{"sandbox"}, exitUsage, "--dir is required"},
 		{[]string{"sandbox", "--dir", "x", "--pool-cap", "3"}, exitUsage, "--pool-cap must be 2 or 4"},

@@ -69,4 +69,9 @@ Wait+Screen@5s /hello-42/
 	if !strings.Contains(tm.Screen(), "hello-42") {
 		t.Fatal("replayed keystrokes did not reach the shell")
 	}
+	tm.Type("exit 3")
+	tm.Keys("Enter")
+	if status := tm.WaitExit(5 * time.Second); status != 3 {
+		t.Fatalf("exit status %d, want 3", status)
+	}
 }

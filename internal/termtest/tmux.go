@@ -5,7 +5,9 @@ package termtest
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 type Terminal struct {
 	t      testing.TB
 	socket string
+	config string
 }
 
 var sessions atomic.Int64
@@ -29,19 +32,28 @@ func Start(t testing.TB, width, height int, env []string, command string) *Termi
 		t.Fatalf("these tests need tmux (apt-get install tmux): %v", err)
 	}
 	tm := &Terminal{t: t, socket: fmt.Sprintf("rekey-test-%d-%d", time.Now().UnixNano(), sessions.Add(1))}
-	args := []string{"new-session", "-d", "-s", "main", "-x", fmt.Sprint(width), "-y", fmt.Sprint(height)}
-	for _, kv := range env {
-		args = append(args, "-e", kv)
+	// A configuration that keeps the pane (and its last screen) after the command exits.
+	conf := filepath.Join(t.TempDir(), "tmux.conf")
+	if err := os.WriteFile(conf, []byte("set -g remain-on-exit on\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	tm.tmux(append(args, command)...)
-	tm.tmux("set-option", "-t", "main", "remain-on-exit", "on")
+	tm.config = conf
+	dir, _ := os.Getwd()
+	shell := "exec env"
+	for _, kv := range append(env, "TERM=xterm-256color") {
+		shell += " " + shellQuote(kv)
+	}
+	tm.tmux("new-session", "-d", "-s", "main", "-c", dir, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), shell+" "+command)
 	t.Cleanup(func() { exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
 	return tm
 }
 
+// shellQuote quotes s for sh.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
 func (tm *Terminal) tmux(args ...string) string {
 	tm.t.Helper()
-	out, err := exec.Command("tmux", append([]string{"-L", tm.socket}, args...)...).CombinedOutput()
+	out, err := exec.Command("tmux", append([]string{"-L", tm.socket, "-f", tm.config}, args...)...).CombinedOutput()
 	if err != nil {
 		tm.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -87,4 +99,22 @@ func (tm *Terminal) WaitFor(re *regexp.Regexp, timeout time.Duration) string {
 func (tm *Terminal) WaitForText(text string, timeout time.Duration) string {
 	tm.t.Helper()
 	return tm.WaitFor(regexp.MustCompile(regexp.QuoteMeta(text)), timeout)
+}
+
+// WaitExit waits for the command to end and returns its exit status; after timeout the test
+// fails with the last screen.
+func (tm *Terminal) WaitExit(timeout time.Duration) int {
+	tm.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var dead, status int
+		fmt.Sscan(tm.tmux("display-message", "-p", "-t", "main", "#{pane_dead} #{pane_dead_status}"), &dead, &status)
+		if dead == 1 {
+			return status
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("the command did not exit within %s; the screen shows:\n%s", timeout, tm.Screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

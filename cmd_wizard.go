@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"rekey/consumer"
+	"rekey/sandbox"
+	"rekey/steps"
+	"rekey/sysconfig"
+	"rekey/tenant"
+	"rekey/tfrunner"
+	"rekey/ui"
+)
+
+// wizardFlags are the flags of the interactive wizard (rekey, rekey --sandbox).
+type wizardFlags struct {
+	sandbox      bool
+	dir          string
+	systemConfig string
+	keyDir       string
+	terraform    string
+	plain        bool
+}
+
+// runWizard opens the interactive wizard on the real tenant of the environment, or on a fresh
+// embedded sandbox.
+func runWizard(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var f wizardFlags
+	fs := flag.NewFlagSet("rekey", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&f.sandbox, "sandbox", false, "run on a fresh embedded sandbox tenant (no Auth0 account, no network)")
+	fs.StringVar(&f.dir, "dir", ".", "Terraform folder whose HCL manages the clients' credentials (real tenant)")
+	fs.StringVar(&f.systemConfig, "system-config", "", "the consuming service's credential list (real tenant)")
+	fs.StringVar(&f.keyDir, "key-dir", "", "folder for new private keys (default: ~/.local/share/rekey/keys)")
+	fs.StringVar(&f.terraform, "terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed)")
+	fs.BoolVar(&f.plain, "plain", false, "plain, accessible display: no colour, ASCII markers")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q; see rekey --help", fs.Arg(0))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	prepare := f.prepareReal
+	if f.sandbox {
+		var cleanup func()
+		prepare, cleanup = f.prepareSandbox()
+		defer cleanup()
+	}
+	return ui.Run(ctx, prepare, stdin, stdout, ui.WithPlain(f.plain))
+}
+
+// prepareReal connects to the tenant named by the environment.
+func (f wizardFlags) prepareReal(ctx context.Context, progress func(string)) (ui.Backend, error) {
+	progress("Finding Terraform")
+	bin, err := tfrunner.FindBinary(ctx, tfrunner.FindOptions{Explicit: f.terraform})
+	if err != nil {
+		return ui.Backend{}, err
+	}
+	cfg := tenant.ConfigFromEnv(os.Getenv)
+	conn, err := tenant.Connect(cfg)
+	if err != nil {
+		return ui.Backend{}, err
+	}
+	progress("Listing the tenant's clients")
+	return ui.Backend{
+		Clients:   conn.Clients,
+		Tenant:    steps.TenantAPI{Conn: conn, Config: cfg},
+		Terraform: tfrunner.Config{Binary: bin},
+		Options: func(c tenant.Client) steps.Options {
+			return steps.Options{Client: c.ID, TerraformDir: f.dir, SystemConfig: f.systemConfig, KeyDir: f.keyDir}
+		},
+		KnownKeys: func(tenant.Client) map[string]string { return knownKeys(f.systemConfig) },
+	}, nil
+}
+
+// prepareSandbox returns a Prepare that starts a sandbox in a temporary folder, with a demo
+// consumer per seeded client, and the cleanup that stops them.
+func (f wizardFlags) prepareSandbox() (ui.Prepare, func()) {
+	var srv *sandbox.Server
+	stopDemo := func() {}
+	prepare := func(ctx context.Context, progress func(string)) (ui.Backend, error) {
+		progress("Finding Terraform")
+		bin, err := tfrunner.FindBinary(ctx, tfrunner.FindOptions{Explicit: f.terraform})
+		if err != nil {
+			return ui.Backend{}, err
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			return ui.Backend{}, err
+		}
+		dir, err := os.MkdirTemp("", "rekey-sandbox-")
+		if err != nil {
+			return ui.Backend{}, err
+		}
+		progress("Starting the sandbox tenant and applying its Terraform workspace")
+		var m *sandbox.Manifest
+		if srv, m, err = sandbox.Setup(ctx, dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Executable: exe}}); err != nil {
+			return ui.Backend{}, err
+		}
+		cfg := tenant.Config{Domain: m.Domain, ClientID: m.Management.ClientID, ClientSecret: m.Management.ClientSecret, HTTPClient: srv.HTTPClient()}
+		conn, err := tenant.Connect(cfg)
+		if err != nil {
+			return ui.Backend{}, err
+		}
+		progress("Starting the demo consumers")
+		stats, stop, err := startDemoConsumers(m, srv)
+		if err != nil {
+			return ui.Backend{}, err
+		}
+		stopDemo = stop
+		systems := map[string]string{}
+		for _, c := range m.Clients {
+			systems[c.ClientID] = c.SystemConfig
+		}
+		return ui.Backend{
+			Clients: conn.Clients, Tenant: steps.TenantAPI{Conn: conn, Config: cfg},
+			Terraform: tfrunner.Config{Binary: bin, Env: m.TerraformEnv()}, Usage: srv.Tenant(), Sandbox: true,
+			Options: func(c tenant.Client) steps.Options {
+				return steps.Options{Client: c.ID, TerraformDir: m.TerraformDir, SystemConfig: systems[c.ID], KeyDir: filepath.Join(dir, "keys")}
+			},
+			KnownKeys: func(c tenant.Client) map[string]string { return knownKeys(systems[c.ID]) },
+			Consumer:  func(clientID string) *consumer.Stats { return stats[clientID] },
+		}, nil
+	}
+	cleanup := func() {
+		stopDemo()
+		if srv != nil {
+			srv.Close()
+		}
+	}
+	return prepare, cleanup
+}
+
+// startDemoConsumers runs a demo consumer for every seeded client, each requesting tokens
+// from its system config; stop ends them.
+func startDemoConsumers(m *sandbox.Manifest, srv *sandbox.Server) (map[string]*consumer.Stats, func(), error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stats := map[string]*consumer.Stats{}
+	done := make(chan struct{}, len(m.Clients))
+	for _, c := range m.Clients {
+		ts, err := consumer.New(consumer.Config{SystemConfig: c.SystemConfig, Domain: m.Domain, ClientID: c.ClientID, Audience: c.Audience, HTTPClient: srv.HTTPClient()})
+		if err != nil {
+			cancel()
+			return nil, nil, fmt.Errorf("demo consumer of %s: %w", c.Name, err)
+		}
+		st := &consumer.Stats{}
+		stats[c.ClientID] = st
+		go func() { consumer.Run(ctx, ts, demoConsumerRate, st); done <- struct{}{} }()
+	}
+	return stats, func() {
+		cancel()
+		for range m.Clients {
+			<-done
+		}
+	}, nil
+}
+
+// knownKeys maps the kids a system config lists to their private key files.
+func knownKeys(path string) map[string]string {
+	if path == "" {
+		return nil
+	}
+	f, err := sysconfig.Load(path)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, e := range f.Entries() {
+		out[e.KID] = f.KeyPath(e)
+	}
+	return out
+}

@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"rekey/steps"
+	"rekey/tenant"
+	"rekey/tfrunner"
+)
+
+// Rendering helpers the screens share.
+
+// checkLine is one check result: ok with latency, or the failure (or an expected rejection),
+// after "role key kid:" when role is given.
+func checkLine(st Styles, role, kid string, r tenant.CheckResult, expectReject bool) string {
+	who := ""
+	if role != "" {
+		who = role + " key " + shortKID(kid) + ": "
+	}
+	switch {
+	case r.OK:
+		return who + st.Good.Render(fmt.Sprintf("%s %d ms", st.Mark.OK, r.Latency.Milliseconds()))
+	case expectReject && r.Status == 401:
+		return who + st.Good.Render(st.Mark.OK+" rejected, as expected")
+	}
+	return who + st.Bad.Render(st.Mark.Fail+" "+steps.DescribeCheck(r))
+}
+
+// renderDiffish colours a unified diff (and leaves other text plain), wrapping long lines.
+func renderDiffish(st Styles, text string, w int) []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		style := st.Text
+		switch {
+		case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
+			style = st.DiffFile
+		case strings.HasPrefix(l, "@@"):
+			style = st.DiffHunk
+		case strings.HasPrefix(l, "+"):
+			style = st.DiffAdd
+		case strings.HasPrefix(l, "-"):
+			style = st.DiffDel
+		}
+		for _, part := range strings.Split(ansi.Hardwrap(l, max(w, 1), true), "\n") {
+			out = append(out, style.Render(part))
+		}
+	}
+	return out
+}
+
+// renderPlan shows a plan summary: each resource's action, the credentials added, removed and
+// kept, and the guard's findings (blocking ones in red).
+func renderPlan(st Styles, p *tfrunner.PlanSummary, findings []tfrunner.Finding, w int) []string {
+	lines := []string{st.Title.Render("Plan")}
+	if p == nil {
+		return append(lines, st.Subtle.Render("  (no plan)"))
+	}
+	if len(p.Changes) == 0 {
+		lines = append(lines, st.Subtle.Render("  no changes"))
+	}
+	for _, c := range p.Changes {
+		style, sym := st.Warn, "~"
+		switch c.Action() {
+		case "create":
+			style, sym = st.DiffAdd, "+"
+		case "delete":
+			style, sym = st.DiffDel, "-"
+		case "replace":
+			style, sym = st.Bad.Bold(true), "-/+"
+		}
+		lines = append(lines, wrapStyled(style, fmt.Sprintf("  %s %s %s", sym, c.Action(), c.Address), w)...)
+	}
+	if cc := p.Credentials; cc != nil {
+		cred := func(style lipgloss.Style, what string, c tfrunner.PlannedCredential) {
+			lines = append(lines, wrapStyled(style, fmt.Sprintf("    %s %q", what, c.Name), w)...)
+			lines = append(lines, wrapStyled(style, "        kid "+c.KID, w)...)
+		}
+		for _, a := range cc.Added {
+			cred(st.DiffAdd, "+ adds credential", a)
+		}
+		for _, r := range cc.Removed {
+			cred(st.DiffDel, "- removes credential", r)
+		}
+		for _, k := range cc.Kept {
+			cred(st.Subtle, "= keeps", k)
+		}
+		for _, a := range cc.Altered {
+			cred(st.Warn, "~ alters", a)
+		}
+		lines = append(lines, st.Subtle.Render(fmt.Sprintf("    %d credential(s) after the apply", cc.After)))
+	}
+	for _, f := range findings {
+		style, mark := st.Bad, st.Mark.Fail
+		if f.Acceptable {
+			style, mark = st.Warn, "!"
+		}
+		lines = append(lines, wrapStyled(style, fmt.Sprintf("  %s guard [%s]: %s", mark, f.Rule, f.Message), w)...)
+	}
+	return lines
+}
+
+// wrapStyled wraps text to w and styles each line.
+func wrapStyled(style lipgloss.Style, text string, w int) []string {
+	var out []string
+	for _, l := range strings.Split(wrapText(text, max(w, 1)), "\n") {
+		out = append(out, style.Render(l))
+	}
+	return out
+}
+
+// wrapHanging renders "label text" with the text wrapped under itself.
+func wrapHanging(label, text string, w int) []string {
+	lw := ansi.StringWidth(label) + 3
+	wrapped := strings.Split(wrapText(text, max(w-lw, 10)), "\n")
+	out := []string{"  " + label + " " + wrapped[0]}
+	for _, l := range wrapped[1:] {
+		out = append(out, strings.Repeat(" ", lw)+l)
+	}
+	return out
+}
+
+// padStyled pads a rendered line to width w.
+func padStyled(l string, w int) string {
+	n := ansi.StringWidth(l)
+	if n > w {
+		return ansi.Truncate(l, w, "")
+	}
+	return l + strings.Repeat(" ", w-n)
+}
+
+// errText is an error's message, or "".
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// describeErr says what an engine error means for the operator.
+func describeErr(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, context.Canceled):
+		return "The step was cancelled: Terraform was interrupted and released its lock. The journal keeps what was done."
+	case errors.Is(err, steps.ErrDeclined):
+		return "You declined (" + err.Error() + "). Nothing after that gate was done."
+	case errors.Is(err, steps.ErrBusy):
+		return "Another rekey is rotating this client right now: " + err.Error()
+	case errors.Is(err, steps.ErrUnsafe):
+		return "A safety rule stopped the rotation: " + err.Error()
+	}
+	return err.Error()
+}
+
+// pad truncates (with the ellipsis marker) or pads text to exactly width cells.
+func (st Styles) pad(text string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	w := ansi.StringWidth(text)
+	if w > width {
+		return ansi.Truncate(text, width, st.Mark.Ellipsis)
+	}
+	return text + strings.Repeat(" ", width-w)
+}
+
+// thousands formats n with thin separators: 10,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// indentWrap wraps text to width minus the indent, indenting every line.
+func indentWrap(text string, width, indent int) string {
+	prefix := strings.Repeat(" ", indent)
+	wrapped := wrapText(text, max(width-indent, 10))
+	return prefix + strings.ReplaceAll(wrapped, "\n", "\n"+prefix)
+}
+
+// shortKID is the first 8 characters of a kid, enough to tell keys apart on screen.
+func shortKID(kid string) string {
+	if len(kid) > 8 {
+		return kid[:8]
+	}
+	return kid
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// firstLine is an error's first line, or "".
+func firstLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
+}
+
+// pathLines shows a labelled file path, the path on its own lines so it is never cut.
+func pathLines(st Styles, label, path string, w int) []string {
+	out := []string{"  " + st.Subtle.Render(label)}
+	for _, l := range strings.Split(ansi.Hardwrap(path, max(w-4, 10), true), "\n") {
+		out = append(out, "    "+l)
+	}
+	return out
+}
+
+// wrapText wraps text to width cells at spaces only, so that kids, paths and other words with
+// hyphens stay whole; a word longer than the width is cut. Line breaks are kept, and so is each
+// line's indentation, on its continuation lines too.
+func wrapText(text string, width int) string {
+	width = max(width, 1)
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		body := strings.TrimLeft(para, " ")
+		indent := para[:len(para)-len(body)]
+		if len(indent) >= width {
+			indent = ""
+		}
+		room := width - len(indent)
+		line, lineW := "", 0
+		flush := func() {
+			out = append(out, indent+line)
+			line, lineW = "", 0
+		}
+		for _, word := range strings.Fields(body) {
+			ww := ansi.StringWidth(word)
+			if lineW > 0 && lineW+1+ww > room {
+				flush()
+			}
+			for ww > room { // a word that fits no line
+				if lineW > 0 {
+					flush()
+				}
+				line = ansi.Cut(word, 0, room)
+				flush()
+				word = ansi.Cut(word, room, ww)
+				ww = ansi.StringWidth(word)
+			}
+			if lineW > 0 {
+				line += " "
+				lineW++
+			}
+			line += word
+			lineW += ww
+		}
+		flush()
+	}
+	return strings.Join(out, "\n")
+}

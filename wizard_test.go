@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"rekey/internal/termtest"
+	"rekey/sandbox"
+	"rekey/tfrunner/tftest"
+)
+
+// terminalPath puts the test's rekey build and Terraform first on PATH.
+func terminalPath(t *testing.T) string {
+	return "PATH=" + filepath.Dir(tftest.Rekey(t)) + ":" + filepath.Dir(tftest.Terraform(t).Path) + ":" + os.Getenv("PATH")
+}
+
+// TestWizardRotatesInATerminal runs the real binary in a real terminal on the sandbox and
+// performs a whole rotation with keystrokes, checking the screen at each step and, at the
+// end, the tenant's saved state.
+func TestWizardRotatesInATerminal(t *testing.T) {
+	tm := termtest.Start(t, 100, 30, []string{terminalPath(t)}, "rekey --sandbox")
+	tm.WaitForText("billing-worker", 90*time.Second)
+	tm.WaitForText("payments-gateway", time.Second)
+
+	tm.Type("/")
+	tm.Type("billing")
+	tm.WaitForText("1 of 5 clients", 5*time.Second)
+	tm.Keys("Enter")
+	tm.WaitForText("auth0_client_credentials.billing_worker", 20*time.Second)
+	tm.WaitFor(regexp.MustCompile(`✓ \d+ ms`), 20*time.Second)
+
+	tm.Type("r")
+	tm.WaitForText("Start rotation", 10*time.Second)
+	tm.Keys("Enter")
+	screen := tm.WaitForText("Apply this plan to attach the new key", 120*time.Second)
+	for _, want := range []string{"Step 4 of 8 — attach", "+ adds credential", "= keeps", "Live checks", "Demo consumer"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the attach screen lacks %q:\n%s", want, screen)
+		}
+	}
+	tm.Type("y")
+
+	screen = tm.WaitForText("Type billing-worker exactly", 120*time.Second)
+	for _, want := range []string{"Step 7 of 8 — retire", "- removes credential"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the retire screen lacks %q:\n%s", want, screen)
+		}
+	}
+	tm.Type("billing-wor") // not the name yet: nothing happens on Enter
+	tm.Keys("Enter")
+	time.Sleep(500 * time.Millisecond)
+	if strings.Contains(tm.Screen(), "Rotated billing-worker") {
+		t.Fatal("retire went ahead with a wrong name")
+	}
+	tm.Type("ker")
+	tm.Keys("Enter")
+
+	screen = tm.WaitForText("Rotated billing-worker", 120*time.Second)
+	if !strings.Contains(screen, "none failed") {
+		t.Errorf("the demo consumer failed during the rotation:\n%s", screen)
+	}
+	newKID := regexp.MustCompile(`new key\s+(\S+) \(current\)`).FindStringSubmatch(screen)
+	audit := regexp.MustCompile(`(/\S+/terraform)/\.rekey/audit\.jsonl`).FindStringSubmatch(screen)
+	if newKID == nil || audit == nil {
+		t.Fatalf("the done screen lacks the new kid or the audit log:\n%s", screen)
+	}
+	sandboxDir := filepath.Dir(audit[1])
+	t.Cleanup(func() { os.RemoveAll(sandboxDir) })
+	if got := attachedKIDs(t, filepath.Join(sandboxDir, "tenant.json"), "billing-worker"); !slices.Equal(got, []string{newKID[1]}) {
+		t.Fatalf("attached to billing-worker: %v, want only the new key %s", got, newKID[1])
+	}
+
+	tm.Keys("Enter")
+	tm.WaitForText("sorted by", 30*time.Second)
+	tm.Type("q")
+	if status := tm.WaitExit(20 * time.Second); status != 0 {
+		t.Fatalf("rekey exited with status %d", status)
+	}
+}
+
+// attachedKIDs reads a saved sandbox tenant and returns the kids attached to a client.
+func attachedKIDs(t *testing.T, statePath, clientName string) []string {
+	t.Helper()
+	data, err := os.ReadFile(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state struct{ Clients []sandbox.Client }
+	if err := json.Unmarshal(data, &state); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range state.Clients {
+		if c.Name != clientName || c.PrivateKeyJWT == nil {
+			continue
+		}
+		var kids []string
+		for _, id := range *c.PrivateKeyJWT {
+			for _, cr := range c.Credentials {
+				if cr.ID == id {
+					kids = append(kids, cr.KID)
+				}
+			}
+		}
+		return kids
+	}
+	t.Fatalf("no client %s in %s", clientName, statePath)
+	return nil
+}
+
+// TestDemoTapeReplays sends demo.tape's keystrokes and waits to the real binary in a real
+// terminal (vhs itself needs ttyd, which this machine lacks), so the tape is known to work.
+func TestDemoTapeReplays(t *testing.T) {
+	f, err := os.Open("demo.tape")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tape, err := termtest.ParseTape(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if termtest.Setting(tape, "Shell") != "bash" {
+		t.Fatalf("demo.tape should set Shell bash, as this replay assumes")
+	}
+	// vhs's bash prompt is "> "; 1400×860 pixels at font size 14 is about 160×48 cells.
+	tm := termtest.Start(t, 160, 48, []string{terminalPath(t), "PS1=> "}, "bash --noprofile --norc")
+	termtest.Replay(tm, tape)
+	tm.WaitFor(regexp.MustCompile(`(?m)^>$`), 20*time.Second) // the wizard quit back to the shell
+}
