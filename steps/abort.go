@@ -56,14 +56,8 @@ func (e *engine) detachNew(ctx context.Context) error {
 		return nil
 	}
 	err := e.applyChange(ctx, change{
-		step: Attach,
-		edit: func(ws *tfrunner.Workspace, res *tfrunner.CredentialsResource) (*tfrunner.Edit, error) {
-			if _, ok := e.findBlock(res, e.j.New.KID); !ok {
-				return nil, nil
-			}
-			edit, err := ws.RemoveCredential(res, func(b tfrunner.CredentialBlock) bool { return blockKID(e.opts.TerraformDir, b) == e.j.New.KID })
-			return &edit, err
-		},
+		step:       Attach,
+		edit:       e.removeBlock(e.j.New.KID),
 		intent:     tfrunner.Intent{Credentials: e.j.Resource, Client: e.j.ClientRef, RemoveKID: e.j.New.KID},
 		question:   Question{Kind: Proceed, Step: Attach, Title: "Apply this plan to remove the new key again?"},
 		undoesOnly: true,

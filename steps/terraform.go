@@ -238,16 +238,7 @@ func (e *engine) retire(ctx context.Context) error {
 	}
 	err := e.applyChange(ctx, change{
 		step: Retire,
-		edit: func(ws *tfrunner.Workspace, res *tfrunner.CredentialsResource) (*tfrunner.Edit, error) {
-			if _, ok := e.findBlock(res, e.j.Old.KID); !ok {
-				return nil, nil
-			}
-			edit, err := ws.RemoveCredential(res, func(b tfrunner.CredentialBlock) bool { return blockKID(e.opts.TerraformDir, b) == e.j.Old.KID })
-			if errors.Is(err, tfrunner.ErrLastCredential) {
-				return nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
-			}
-			return &edit, err
-		},
+		edit: e.removeBlock(e.j.Old.KID),
 		beforeApply: func() error {
 			e.j.RetireApplying = true
 			return e.j.save()
@@ -260,6 +251,21 @@ func (e *engine) retire(ctx context.Context) error {
 		return err
 	}
 	return e.expectAttached(ctx, e.j.Old.KID, false)
+}
+
+// removeBlock is the edit that removes the credentials block of kid (none when the HCL no
+// longer has it). Removing the last block is a safety stop.
+func (e *engine) removeBlock(kid string) func(*tfrunner.Workspace, *tfrunner.CredentialsResource) (*tfrunner.Edit, error) {
+	return func(ws *tfrunner.Workspace, res *tfrunner.CredentialsResource) (*tfrunner.Edit, error) {
+		if _, ok := e.findBlock(res, kid); !ok {
+			return nil, nil
+		}
+		edit, err := ws.RemoveCredential(res, func(b tfrunner.CredentialBlock) bool { return blockKID(e.opts.TerraformDir, b) == kid })
+		if errors.Is(err, tfrunner.ErrLastCredential) {
+			return nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
+		}
+		return &edit, err
+	}
 }
 
 // expectAttached checks in the tenant that kid is (or is no longer) attached to the client.
