@@ -66,9 +66,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch command {
 	case "wizard":
-		code, err = exitError, runWizard(args, os.Stdin, stdout, stderr)
+		err = runWizard(args, os.Stdin, stdout, stderr)
 	case "sandbox":
-		code, err = exitError, runSandbox(args, stdout, stderr)
+		err = runSandbox(args, stdout, stderr)
 	case "rotate":
 		code, err = runRotate(args, os.Stdin, stdout, stderr)
 	case "check":
@@ -89,6 +89,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "rekey: %v\n", err)
 		return exitUsage
+	case code == exitOK: // a command that failed without choosing its own code
+		fmt.Fprintf(stderr, "rekey: %v\n", err)
+		return exitError
 	default:
 		fmt.Fprintf(stderr, "rekey: %v\n", err)
 		return code

@@ -108,8 +108,8 @@ func (tm *Terminal) WaitExit(timeout time.Duration) int {
 	deadline := time.Now().Add(timeout)
 	for {
 		var dead, status int
-		fmt.Sscan(tm.tmux("display-message", "-p", "-t", "main", "#{pane_dead} #{pane_dead_status}"), &dead, &status)
-		if dead == 1 {
+		n, _ := fmt.Sscan(tm.tmux("display-message", "-p", "-t", "main", "#{pane_dead} #{pane_dead_status}"), &dead, &status)
+		if n == 2 && dead == 1 {
 			return status
 		}
 		if time.Now().After(deadline) {
