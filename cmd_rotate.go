@@ -154,9 +154,12 @@ func report(result steps.Result, err error, asJSON bool, stdout io.Writer, extra
 	} else if err == nil {
 		fmt.Fprintf(stdout, "%s: %s (old key %s, new key %s); audit log %s\n", result.ClientName, result.Status, result.OldKID, result.NewKID, result.AuditLog)
 	}
+	var optErr *steps.OptionsError
 	switch {
 	case err == nil:
 		return exitOK, nil
+	case errors.As(err, &optErr):
+		return exitUsage, err
 	case errors.Is(err, steps.ErrDeclined):
 		return exitDeclined, err
 	case errors.Is(err, steps.ErrUnsafe):

@@ -299,3 +299,30 @@ func TestCheckCommand(t *testing.T) {
 		t.Errorf("check --within 1d: exit %d, %v", code, rep)
 	}
 }
+
+// TestRotateRefusesBadOptions: a wrong option is a usage error (exit 2) that changes nothing.
+func TestRotateRefusesBadOptions(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("AUTH0_DOMAIN", "127.0.0.1:1")
+	t.Setenv("AUTH0_CLIENT_ID", "id")
+	t.Setenv("AUTH0_CLIENT_SECRET", "secret")
+	t.Setenv("PATH", filepath.Dir(tftest.Terraform(t).Path)+":"+os.Getenv("PATH"))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bits", "1024"}, "key size 1024: choose 2048, 3072 or 4096 bits"},
+		{[]string{"--alg", "ES256"}, `algorithm "ES256": Auth0 accepts RS256, RS384 or PS256`},
+		{[]string{"--key-dir", filepath.Join(dir, "keys")}, "private keys must never be written there"},
+		{[]string{"--dir", filepath.Join(dir, "missing")}, "does not exist or is not a folder"},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"rotate", "--client", "billing-worker", "--dir", dir}, c.args...)
+		if code := run(args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr.String(), exitUsage, c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("refused rotations left files in the Terraform folder: %v", entries)
+	}
+}

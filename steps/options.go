@@ -39,37 +39,37 @@ const (
 // withDefaults fills in defaults and validates; errors say what to change.
 func (o Options) withDefaults() (Options, error) {
 	if o.Client == "" {
-		return o, fmt.Errorf("no client given: name the client to rotate (its name or client id)")
+		return o, optionsErrorf("no client given: name the client to rotate (its name or client id)")
 	}
 	if o.TerraformDir == "" {
-		return o, fmt.Errorf("no Terraform folder given: point --dir at the folder whose HCL manages the client's credentials")
+		return o, optionsErrorf("no Terraform folder given: point --dir at the folder whose HCL manages the client's credentials")
 	}
 	abs, err := filepath.Abs(o.TerraformDir)
 	if err != nil {
 		return o, err
 	}
 	if info, err := os.Stat(abs); err != nil || !info.IsDir() {
-		return o, fmt.Errorf("Terraform folder %s does not exist or is not a folder", o.TerraformDir)
+		return o, optionsErrorf("Terraform folder %s does not exist or is not a folder", o.TerraformDir)
 	}
 	o.TerraformDir = abs
 	o.Alg = cmpOr(o.Alg, DefaultAlg)
 	if !slices.Contains([]string{"RS256", "RS384", "PS256"}, o.Alg) {
-		return o, fmt.Errorf("algorithm %q: Auth0 accepts RS256, RS384 or PS256", o.Alg)
+		return o, optionsErrorf("algorithm %q: Auth0 accepts RS256, RS384 or PS256", o.Alg)
 	}
 	if o.Bits == 0 {
 		o.Bits = DefaultBits
 	}
 	if o.Bits != 2048 && o.Bits != 3072 && o.Bits != 4096 {
-		return o, fmt.Errorf("key size %d: choose 2048, 3072 or 4096 bits", o.Bits)
+		return o, optionsErrorf("key size %d: choose 2048, 3072 or 4096 bits", o.Bits)
 	}
 	if o.CertDays < 0 {
-		return o, fmt.Errorf("certificate validity %d days: use 0 for no certificate, or a positive number of days", o.CertDays)
+		return o, optionsErrorf("certificate validity %d days: use 0 for no certificate, or a positive number of days", o.CertDays)
 	}
 	if o.VerifyCount == 0 {
 		o.VerifyCount = DefaultVerifyCount
 	}
 	if o.VerifyCount < 1 || o.VerifyCount > 100 {
-		return o, fmt.Errorf("verify count %d: choose 1 to 100 consecutive checks", o.VerifyCount)
+		return o, optionsErrorf("verify count %d: choose 1 to 100 consecutive checks", o.VerifyCount)
 	}
 	if o.KeyDir == "" {
 		if o.KeyDir, err = DefaultKeyDir(); err != nil {
@@ -80,12 +80,21 @@ func (o Options) withDefaults() (Options, error) {
 		return o, err
 	}
 	if inside(o.KeyDir, o.TerraformDir) {
-		return o, fmt.Errorf("key folder %s is inside the Terraform folder %s: private keys must never be written there; choose another --key-dir", o.KeyDir, o.TerraformDir)
+		return o, optionsErrorf("key folder %s is inside the Terraform folder %s: private keys must never be written there; choose another --key-dir", o.KeyDir, o.TerraformDir)
 	}
 	if o.Operator == "" {
 		o.Operator = cmpOr(os.Getenv("USER"), "unknown")
 	}
 	return o, nil
+}
+
+// OptionsError is a rotation option the operator must change; nothing was done.
+type OptionsError struct{ msg string }
+
+func (e *OptionsError) Error() string { return e.msg }
+
+func optionsErrorf(format string, args ...any) error {
+	return &OptionsError{msg: fmt.Sprintf(format, args...)}
 }
 
 // DefaultKeyDir is the per-user folder for new private keys: $XDG_DATA_HOME/rekey/keys, or
