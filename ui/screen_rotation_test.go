@@ -219,14 +219,7 @@ func TestCancelRunningStepAndRetryResumes(t *testing.T) {
 }
 
 func TestQuitWhileRunningAsksAndStopsTheEngineFirst(t *testing.T) {
-	f := newFixture(t)
-	e := newScriptedEngine(f)
-	e.holdAt = steps.Verify
-	h := toForm(t, f, e, 80, 24)
-	h.press("enter")
-	h.waitQuestion(steps.Attach)
-	h.press("y")
-	h.waitFor("verify", func() bool { return h.rot().status[steps.Verify] == stepRunning })
+	h := runningVerify(t, 80, 24)
 	h.press("q")
 	if h.m.quitting {
 		t.Fatal("q quit while the engine runs, without asking")
@@ -343,14 +336,7 @@ func TestOldKeyChecksPauseFromVerifyUntilRetired(t *testing.T) {
 }
 
 func TestLogToggle(t *testing.T) {
-	f := newFixture(t)
-	e := newScriptedEngine(f)
-	e.holdAt = steps.Verify
-	h := toForm(t, f, e, 120, 40)
-	h.press("enter")
-	h.waitQuestion(steps.Attach)
-	h.press("y")
-	h.waitFor("verify", func() bool { return h.rot().status[steps.Verify] == stepRunning })
+	h := runningVerify(t, 120, 40)
 	h.press("l")
 	checkFrame(t, h.m.View(), 120, 40, "Terraform and engine log", "Apply complete! Resources: 0 added, 1 changed", "== Step 4 of 8", "l hide log")
 	h.press("l")
@@ -444,4 +430,19 @@ func TestDoneScreenRenderSizes(t *testing.T) {
 			"/srv/tf/.rekey/audit.jsonl", "cl_billing-20260301T120000Z.json", "(the new key)")
 		checkFrame(t, h.m.View(), size[0], size[1], "enter back to clients")
 	}
+}
+
+// runningVerify starts a scripted rotation at w×h, applies the attach, and returns once verify
+// runs (the engine holds there).
+func runningVerify(t *testing.T, w, h int) *harness {
+	t.Helper()
+	f := newFixture(t)
+	e := newScriptedEngine(f)
+	e.holdAt = steps.Verify
+	hs := toForm(t, f, e, w, h)
+	hs.press("enter")
+	hs.waitQuestion(steps.Attach)
+	hs.press("y")
+	hs.waitFor("verify", func() bool { return hs.rot().status[steps.Verify] == stepRunning })
+	return hs
 }
