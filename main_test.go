@@ -326,3 +326,31 @@ func TestRotateRefusesBadOptions(t *testing.T) {
 		t.Errorf("refused rotations left files in the Terraform folder: %v", entries)
 	}
 }
+
+// TestRotateWithoutYesOrTerminalStopsAtTheFirstGate: with no terminal to ask on and no --yes,
+// the rotation stops at attach's confirmation, before any apply.
+func TestRotateWithoutYesOrTerminalStopsAtTheFirstGate(t *testing.T) {
+	cmd := exec.Command(tftest.Rekey(t), "rotate", "--sandbox", "--client", "billing-worker", "--json")
+	cmd.Stdin = strings.NewReader("")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitError {
+		t.Fatalf("exit: %v\n%s", err, stderr.String())
+	}
+	res := lastJSONLine(t, out)
+	t.Cleanup(func() { os.RemoveAll(res["sandbox_dir"].(string)) })
+	if !strings.Contains(res["error"].(string), "pass --yes") {
+		t.Errorf("error: %v", res["error"])
+	}
+	for _, s := range res["steps"].([]any) {
+		step := s.(map[string]any)
+		if step["step"] == "attach" && step["status"] != "failed" {
+			t.Errorf("attach: %v", step)
+		}
+	}
+	if demo := res["consumer"].(map[string]any); demo["failures"].(float64) != 0 {
+		t.Errorf("demo consumer: %v", demo)
+	}
+}

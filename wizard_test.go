@@ -133,3 +133,37 @@ func TestDemoTapeReplays(t *testing.T) {
 	termtest.Replay(tm, tape)
 	tm.WaitFor(regexp.MustCompile(`(?m)^>$`), 20*time.Second) // the wizard quit back to the shell
 }
+
+// TestWizardOnATenantFromTheEnvironment opens the wizard as on a real tenant — the settings
+// from a sourced env file, the Terraform folder and system config from flags — against a
+// running `rekey sandbox`, and checks the client screen and a live check of the known key.
+func TestWizardOnATenantFromTheEnvironment(t *testing.T) {
+	bin := tftest.Rekey(t)
+	dir := filepath.Join(t.TempDir(), "sb")
+	startSandbox(t, bin, dir)
+	data, err := os.ReadFile(filepath.Join(dir, "sandbox.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m sandbox.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(m.Clients, func(c sandbox.ManifestClient) bool { return c.Name == "billing-worker" })
+	command := "source " + filepath.Join(dir, "env") + " && exec rekey --dir " + m.TerraformDir + " --system-config " + m.Clients[i].SystemConfig
+	tm := termtest.Start(t, 100, 30, []string{terminalPath(t)}, "bash -c '"+command+"'")
+	screen := tm.WaitForText("billing-worker", 60*time.Second)
+	if strings.Contains(screen, "SANDBOX") {
+		t.Errorf("the wizard on a tenant from the environment shows the sandbox badge:\n%s", screen)
+	}
+	tm.Type("/")
+	tm.Type("billing")
+	tm.Keys("Enter")
+	tm.WaitForText("auth0_client_credentials.billing_worker", 20*time.Second)
+	tm.WaitFor(regexp.MustCompile(`✓ \d+ ms`), 20*time.Second)
+	tm.Keys("Escape")
+	tm.Type("q")
+	if status := tm.WaitExit(20 * time.Second); status != 0 {
+		t.Fatalf("rekey exited with status %d", status)
+	}
+}
