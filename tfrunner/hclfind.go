@@ -1,0 +1,347 @@
+package tfrunner
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// FindCredentials returns the auth0_client_credentials resource whose client_id is clientID,
+// literally or through a reference to an auth0_client that resolve (state: address → id; may be
+// nil) maps to clientID.
+func (w *Workspace) FindCredentials(clientID string, resolve func(ref string) (string, bool)) (*CredentialsResource, error) {
+	var found []hclTop
+	var unresolved []string
+	for _, t := range w.topBlocks(isCredentialsResource) {
+		switch ok, why := managesClient(t, clientID, resolve); {
+		case ok:
+			found = append(found, t)
+		case why != "":
+			unresolved = append(unresolved, fmt.Sprintf("%s (%s): %s", t.address(), t.where(), why))
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, w.missing(clientID, resolve, unresolved)
+	case 1:
+		r, err := readResource(found[0])
+		if err != nil {
+			return nil, err
+		}
+		return r.public, nil
+	}
+	e := &AmbiguousError{ClientID: clientID}
+	for _, t := range found {
+		e.Addresses = append(e.Addresses, t.address())
+		e.Locations = append(e.Locations, t.where())
+	}
+	return nil, e
+}
+
+// managesClient says whether a credentials resource manages clientID or, when rekey cannot
+// tell, why not.
+func managesClient(t hclTop, clientID string, resolve func(string) (string, bool)) (bool, string) {
+	attr, ok := t.block.Body.Attributes["client_id"]
+	if !ok {
+		return false, "it has no client_id"
+	}
+	if id, ok := hclLiteralString(attr.Expr); ok {
+		return id == clientID, ""
+	}
+	if ref := clientRefOf(attr.Expr); ref != "" {
+		if resolve == nil {
+			return false, fmt.Sprintf("client_id refers to %s, whose id is unknown without Terraform state", ref)
+		}
+		id, ok := resolve(ref)
+		if !ok {
+			return false, fmt.Sprintf("client_id refers to %s, which Terraform state does not hold", ref)
+		}
+		return id == clientID, ""
+	}
+	if meta := instancesArg(t.block.Body); meta != nil {
+		return false, fmt.Sprintf("it uses %s, so rekey cannot tell which clients it manages", meta.Name)
+	}
+	return false, fmt.Sprintf("client_id = %s is neither a literal nor a reference to an auth0_client", t.file.src.text(attr.Expr.Range()))
+}
+
+// instancesArg returns a block's for_each or count argument, or nil.
+func instancesArg(body *hclsyntax.Body) *hclsyntax.Attribute {
+	if attr, ok := body.Attributes["for_each"]; ok {
+		return attr
+	}
+	return body.Attributes["count"]
+}
+
+// missing explains why no resource manages clientID: a module call gets it, or none does.
+func (w *Workspace) missing(clientID string, resolve func(string) (string, bool), unresolved []string) error {
+	e := &NotFoundError{ClientID: clientID, Dir: w.dir, Unresolved: unresolved}
+	for _, t := range w.topBlocks(isModuleCall) {
+		for _, attr := range hclAttributes(t.block.Body) {
+			if mentionsClient(attr.Expr, clientID, resolve) {
+				return &ModuleError{ClientID: clientID, Module: t.block.Labels[0], File: t.file.path, Line: attr.SrcRange.Start.Line}
+			}
+		}
+		e.Modules = append(e.Modules, fmt.Sprintf("module.%s (%s)", t.block.Labels[0], t.where()))
+	}
+	return e
+}
+
+// mentionsClient says whether an expression holds clientID literally or refers to an
+// auth0_client that resolve maps to it.
+func mentionsClient(expr hclsyntax.Expression, clientID string, resolve func(string) (string, bool)) bool {
+	for _, tr := range expr.Variables() {
+		if ref := clientRefOfTraversal(tr); ref != "" && resolve != nil {
+			if id, ok := resolve(ref); ok && id == clientID {
+				return true
+			}
+		}
+	}
+	v, ok := hclLiteral(expr)
+	if !ok {
+		return false
+	}
+	found := false
+	_ = cty.Walk(v, func(_ cty.Path, v cty.Value) (bool, error) {
+		found = found || (v.Type() == cty.String && !v.IsNull() && v.AsString() == clientID)
+		return !found, nil
+	})
+	return found
+}
+
+// hclClientRef matches the address part of a reference to a client: auth0_client.NAME or
+// data.auth0_client.NAME, with an optional instance key.
+var hclClientRef = regexp.MustCompile(`^(data\.)?auth0_client\.[A-Za-z_][A-Za-z0-9_-]*(\[[^\]]+\])?$`)
+
+// clientRefOf returns "auth0_client.NAME" when expr is auth0_client.NAME.id (or .client_id,
+// possibly inside "${…}"), else "".
+func clientRefOf(expr hclsyntax.Expression) string {
+	if wrap, ok := expr.(*hclsyntax.TemplateWrapExpr); ok {
+		expr = wrap.Wrapped
+	}
+	if st, ok := expr.(*hclsyntax.ScopeTraversalExpr); ok {
+		return clientRefOfTraversal(st.Traversal)
+	}
+	return ""
+}
+
+func clientRefOfTraversal(tr hcl.Traversal) string {
+	last, ok := tr[len(tr)-1].(hcl.TraverseAttr)
+	if !ok || (last.Name != "id" && last.Name != "client_id") {
+		return ""
+	}
+	var b strings.Builder
+	for _, step := range tr[:len(tr)-1] {
+		switch s := step.(type) {
+		case hcl.TraverseRoot:
+			b.WriteString(s.Name)
+		case hcl.TraverseAttr:
+			b.WriteString("." + s.Name)
+		case hcl.TraverseIndex:
+			b.WriteString("[" + instanceKey(s.Key) + "]")
+		default:
+			return ""
+		}
+	}
+	if !hclClientRef.MatchString(b.String()) {
+		return ""
+	}
+	return b.String()
+}
+
+// instanceKey writes an instance key as Terraform addresses do: [0], ["name"].
+func instanceKey(k cty.Value) string {
+	switch {
+	case !k.IsKnown() || k.IsNull():
+		return ""
+	case k.Type() == cty.String:
+		return strconv.Quote(k.AsString())
+	case k.Type() == cty.Number:
+		return k.AsBigFloat().Text('f', -1)
+	}
+	return ""
+}
+
+// hclAttributes returns a body's attributes in file order.
+func hclAttributes(body *hclsyntax.Body) []*hclsyntax.Attribute {
+	attrs := make([]*hclsyntax.Attribute, 0, len(body.Attributes))
+	for _, a := range body.Attributes {
+		attrs = append(attrs, a)
+	}
+	slices.SortFunc(attrs, func(a, b *hclsyntax.Attribute) int { return a.SrcRange.Start.Byte - b.SrcRange.Start.Byte })
+	return attrs
+}
+
+// hclLiteral evaluates an expression that needs no variables and no functions.
+func hclLiteral(expr hclsyntax.Expression) (cty.Value, bool) {
+	if len(expr.Variables()) > 0 {
+		return cty.NilVal, false
+	}
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+func hclLiteralOf(expr hclsyntax.Expression, ty cty.Type) (cty.Value, bool) {
+	v, ok := hclLiteral(expr)
+	if !ok {
+		return cty.NilVal, false
+	}
+	v, err := convert.Convert(v, ty)
+	return v, err == nil
+}
+
+func hclLiteralString(expr hclsyntax.Expression) (string, bool) {
+	v, ok := hclLiteralOf(expr, cty.String)
+	if !ok {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+// hclResource is a credentials resource with what edits need beyond CredentialsResource.
+type hclResource struct {
+	public     *CredentialsResource
+	top        hclTop
+	blocks     []*hclsyntax.Block // the credentials blocks, in file order
+	filePrefix string             // "${path.module}/" when the last block's file() path starts so
+}
+
+func (r *hclResource) src() hclSrc { return r.top.file.src }
+
+func (r *hclResource) unsupported(line int, format string, args ...any) error {
+	return &UnsupportedError{Address: r.public.Address, File: r.public.File, Line: line, Reason: fmt.Sprintf(format, args...)}
+}
+
+// readResource reads a credentials resource, or says why rekey cannot edit it safely.
+func readResource(t hclTop) (*hclResource, error) {
+	r := &hclResource{top: t, public: &CredentialsResource{Address: t.address(), File: t.file.path}}
+	body := t.block.Body
+	if attr, ok := body.Attributes["client_id"]; ok {
+		r.public.ClientID, _ = hclLiteralString(attr.Expr)
+		r.public.ClientRef = clientRefOf(attr.Expr)
+	}
+	if attr := instancesArg(body); attr != nil {
+		return nil, r.unsupported(attr.SrcRange.Start.Line, "it uses %s, so one block stands for several resources; give this client its own auth0_client_credentials resource without for_each or count, with literal credentials blocks", attr.Name)
+	}
+	pkj, err := r.nestedBlocks(body, "private_key_jwt", t.block.TypeRange.Start.Line)
+	if err != nil {
+		return nil, err
+	}
+	if len(pkj) > 1 {
+		return nil, r.unsupported(pkj[1].TypeRange.Start.Line, "it has %d private_key_jwt blocks where the provider allows one; keep one", len(pkj))
+	}
+	if r.blocks, err = r.nestedBlocks(pkj[0].Body, "credentials", pkj[0].TypeRange.Start.Line); err != nil {
+		return nil, err
+	}
+	for _, b := range r.blocks {
+		if err := r.readCredential(b); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// nestedBlocks returns the literal blocks of one type in a body: at least one, none dynamic.
+func (r *hclResource) nestedBlocks(body *hclsyntax.Body, typeName string, parentLine int) ([]*hclsyntax.Block, error) {
+	if attr, ok := body.Attributes[typeName]; ok {
+		return nil, r.unsupported(attr.SrcRange.Start.Line, "%s is set as an argument (%s = …); write it as literal %s blocks", typeName, typeName, typeName)
+	}
+	var out []*hclsyntax.Block
+	for _, b := range body.Blocks {
+		if b.Type == "dynamic" && slices.Equal(b.Labels, []string{typeName}) {
+			return nil, r.unsupported(b.TypeRange.Start.Line, "its %s comes from a dynamic %q block, which rekey cannot change one key at a time; write literal blocks instead (one credentials block per key)", typeName, typeName)
+		}
+		if b.Type == typeName {
+			out = append(out, b)
+		}
+	}
+	if len(out) == 0 {
+		return nil, r.unsupported(parentLine, "it has no %s block; rekey rotates Private Key JWT credentials, so write the client's current key as a literal credentials block inside private_key_jwt first", typeName)
+	}
+	return out, nil
+}
+
+// readCredential reads one credentials block into r.public.
+func (r *hclResource) readCredential(b *hclsyntax.Block) error {
+	c := CredentialBlock{Line: b.TypeRange.Start.Line}
+	strs := map[string]*string{"name": &c.Name, "credential_type": &c.CredentialType, "algorithm": &c.Algorithm, "expires_at": &c.ExpiresAt}
+	for _, attr := range hclAttributes(b.Body) {
+		ok := true
+		switch dst, isString := strs[attr.Name]; {
+		case isString:
+			*dst, ok = hclLiteralString(attr.Expr)
+		case attr.Name == "parse_expiry_from_cert":
+			var v cty.Value
+			if v, ok = hclLiteralOf(attr.Expr, cty.Bool); ok {
+				parse := v.True()
+				c.ParseExpiryFromCert = &parse
+			}
+		case attr.Name == "pem":
+			c.PEM, c.PEMIsFile, r.filePrefix, ok = readPEM(attr.Expr)
+		}
+		if !ok {
+			return r.unsupported(attr.SrcRange.Start.Line, "%s = %s in the credentials block at line %d is an expression rekey cannot read; write the block with literal values (pem as a heredoc or file(\"path\"))",
+				attr.Name, r.src().text(attr.Expr.Range()), c.Line)
+		}
+	}
+	r.public.Credentials = append(r.public.Credentials, c)
+	r.public.PEMStyle = PEMHeredoc
+	if c.PEMIsFile {
+		r.public.PEMStyle = PEMFile
+	}
+	return nil
+}
+
+// readPEM reads a pem argument: literal text, or the path of file("path"), with the
+// "${path.module}/" prefix the path was written with, if any.
+func readPEM(expr hclsyntax.Expression) (value string, isFile bool, prefix string, ok bool) {
+	call, isCall := expr.(*hclsyntax.FunctionCallExpr)
+	if !isCall {
+		value, ok = hclLiteralString(expr)
+		return value, false, "", ok
+	}
+	if call.Name != "file" || len(call.Args) != 1 || call.ExpandFinal {
+		return "", false, "", false
+	}
+	if value, ok = hclLiteralString(call.Args[0]); ok {
+		return value, true, "", true
+	}
+	value, prefix, ok = readModulePath(call.Args[0])
+	return value, true, prefix, ok
+}
+
+// readModulePath reads "${path.module}/rest" (or path.root) as rest and its prefix; in the
+// root module both are the workspace folder.
+func readModulePath(expr hclsyntax.Expression) (path, prefix string, ok bool) {
+	tmpl, isTmpl := expr.(*hclsyntax.TemplateExpr)
+	if !isTmpl || len(tmpl.Parts) < 2 {
+		return "", "", false
+	}
+	head, isTraversal := tmpl.Parts[0].(*hclsyntax.ScopeTraversalExpr)
+	if !isTraversal || len(head.Traversal) != 2 || head.Traversal.RootName() != "path" {
+		return "", "", false
+	}
+	dir, _ := head.Traversal[1].(hcl.TraverseAttr)
+	var rest strings.Builder
+	for _, part := range tmpl.Parts[1:] {
+		s, isLiteral := hclLiteralString(part)
+		if !isLiteral {
+			return "", "", false
+		}
+		rest.WriteString(s)
+	}
+	path, isRelative := strings.CutPrefix(rest.String(), "/")
+	if (dir.Name != "module" && dir.Name != "root") || !isRelative {
+		return "", "", false
+	}
+	return path, "${path." + dir.Name + "}/", true
+}
