@@ -162,6 +162,7 @@ func TestWizardOnATenantFromTheEnvironment(t *testing.T) {
 	tm.WaitForText("auth0_client_credentials.billing_worker", 20*time.Second)
 	tm.WaitFor(regexp.MustCompile(`✓ \d+ ms`), 20*time.Second)
 	tm.Keys("Escape")
+	tm.WaitForText("sorted by", 10*time.Second) // else escape and q arrive together, as alt+q
 	tm.Type("q")
 	if status := tm.WaitExit(20 * time.Second); status != 0 {
 		t.Fatalf("rekey exited with status %d", status)

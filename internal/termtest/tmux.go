@@ -17,9 +17,10 @@ import (
 
 // Terminal is a tmux session running one command.
 type Terminal struct {
-	t      testing.TB
-	socket string
-	config string
+	t          testing.TB
+	socket     string
+	config     string
+	statusFile string
 }
 
 var sessions atomic.Int64
@@ -38,12 +39,15 @@ func Start(t testing.TB, width, height int, env []string, command string) *Termi
 		t.Fatal(err)
 	}
 	tm.config = conf
+	// The command's exit status goes to a file: tmux does not always record it.
+	tm.statusFile = filepath.Join(t.TempDir(), "status")
 	dir, _ := os.Getwd()
-	shell := "exec env"
+	shell := "env"
 	for _, kv := range append(env, "TERM=xterm-256color") {
 		shell += " " + shellQuote(kv)
 	}
-	tm.tmux("new-session", "-d", "-s", "main", "-c", dir, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), shell+" "+command)
+	shell += " " + command + "; echo $? > " + shellQuote(tm.statusFile)
+	tm.tmux("new-session", "-d", "-s", "main", "-c", dir, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), shell)
 	t.Cleanup(func() { exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
 	return tm
 }
@@ -107,9 +111,9 @@ func (tm *Terminal) WaitExit(timeout time.Duration) int {
 	tm.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		var dead, status int
-		n, _ := fmt.Sscan(tm.tmux("display-message", "-p", "-t", "main", "#{pane_dead} #{pane_dead_status}"), &dead, &status)
-		if n == 2 && dead == 1 {
+		if data, err := os.ReadFile(tm.statusFile); err == nil && strings.HasSuffix(string(data), "\n") {
+			var status int
+			fmt.Sscan(string(data), &status)
 			return status
 		}
 		if time.Now().After(deadline) {
