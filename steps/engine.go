@@ -46,8 +46,9 @@ type engine struct {
 	j           *Journal
 	client      tenant.Client
 	runner      *tfrunner.Runner
-	sys         *sysconfig.File // nil when the operator keeps the system config by hand
-	closeOutput func()          // ends the forwarding of Terraform's output
+	sys         *sysconfig.File                 // nil when the operator keeps the system config by hand
+	resolve     func(ref string) (string, bool) // auth0_client address → client id, read from the state once
+	closeOutput func()                          // ends the forwarding of Terraform's output
 }
 
 // Rotate runs (or resumes) the rotation of opts.Client. The error is also in the Result.

@@ -272,17 +272,21 @@ func (e *engine) credentialsResource(ctx context.Context) (*tfrunner.Credentials
 	return res, err
 }
 
-// workspace loads the HCL and finds the client's credentials resource through the state.
+// workspace loads the HCL and finds the client's credentials resource through the state. The
+// state is read once per run: the ids of auth0_client resources do not change in a rotation.
 func (e *engine) workspace(ctx context.Context) (*tfrunner.Workspace, *tfrunner.CredentialsResource, error) {
-	state, err := e.runner.State(ctx)
-	if err != nil {
-		return nil, nil, err
+	if e.resolve == nil {
+		state, err := e.runner.State(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		e.resolve = tfrunner.ClientResolver(state)
 	}
 	ws, err := tfrunner.LoadWorkspace(e.opts.TerraformDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := ws.FindCredentials(e.client.ID, tfrunner.ClientResolver(state))
+	res, err := ws.FindCredentials(e.client.ID, e.resolve)
 	if err != nil {
 		return nil, nil, err
 	}
