@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -12,7 +11,6 @@ import (
 	"syscall"
 
 	"rekey/consumer"
-	"rekey/sandbox"
 	"rekey/steps"
 	"rekey/sysconfig"
 	"rekey/tenant"
@@ -86,86 +84,39 @@ func (f wizardFlags) prepareReal(ctx context.Context, progress func(string)) (ui
 	}, nil
 }
 
-// prepareSandbox returns a Prepare that starts a sandbox in a temporary folder, with a demo
-// consumer per seeded client, and the cleanup that stops them.
+// prepareSandbox returns a Prepare that starts a sandbox session, and the cleanup that stops it.
 func (f wizardFlags) prepareSandbox() (ui.Prepare, func()) {
-	var srv *sandbox.Server
-	stopDemo := func() {}
+	var session *sandboxSession
 	prepare := func(ctx context.Context, progress func(string)) (ui.Backend, error) {
 		progress("Finding Terraform")
 		bin, err := tfrunner.FindBinary(ctx, tfrunner.FindOptions{Explicit: f.terraform})
 		if err != nil {
 			return ui.Backend{}, err
 		}
-		exe, err := os.Executable()
-		if err != nil {
+		if session, err = startSandboxSession(ctx, bin, progress); err != nil {
 			return ui.Backend{}, err
 		}
-		dir, err := os.MkdirTemp("", "rekey-sandbox-")
-		if err != nil {
-			return ui.Backend{}, err
-		}
-		progress("Starting the sandbox tenant and applying its Terraform workspace")
-		var m *sandbox.Manifest
-		if srv, m, err = sandbox.Setup(ctx, dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Executable: exe}}); err != nil {
-			return ui.Backend{}, err
-		}
-		cfg := tenant.Config{Domain: m.Domain, ClientID: m.Management.ClientID, ClientSecret: m.Management.ClientSecret, HTTPClient: srv.HTTPClient()}
-		conn, err := tenant.Connect(cfg)
-		if err != nil {
-			return ui.Backend{}, err
-		}
-		progress("Starting the demo consumers")
-		stats, stop, err := startDemoConsumers(m, srv)
-		if err != nil {
-			return ui.Backend{}, err
-		}
-		stopDemo = stop
+		m := session.manifest
 		systems := map[string]string{}
 		for _, c := range m.Clients {
 			systems[c.ClientID] = c.SystemConfig
 		}
 		return ui.Backend{
-			Clients: conn.Clients, Tenant: steps.TenantAPI{Conn: conn, Config: cfg},
-			Terraform: tfrunner.Config{Binary: bin, Env: m.TerraformEnv()}, Usage: srv.Tenant(), Sandbox: true,
+			Clients: session.tenant.Conn.Clients, Tenant: session.tenant,
+			Terraform: tfrunner.Config{Binary: bin, Env: m.TerraformEnv()}, Usage: session.srv.Tenant(), Sandbox: true,
 			Options: func(c tenant.Client) steps.Options {
-				return steps.Options{Client: c.ID, TerraformDir: m.TerraformDir, SystemConfig: systems[c.ID], KeyDir: filepath.Join(dir, "keys")}
+				return steps.Options{Client: c.ID, TerraformDir: m.TerraformDir, SystemConfig: systems[c.ID], KeyDir: filepath.Join(session.dir, "keys")}
 			},
 			KnownKeys: func(c tenant.Client) map[string]string { return knownKeys(systems[c.ID]) },
-			Consumer:  func(clientID string) *consumer.Stats { return stats[clientID] },
+			Consumer:  func(clientID string) *consumer.Stats { return session.stats[clientID] },
 		}, nil
 	}
 	cleanup := func() {
-		stopDemo()
-		if srv != nil {
-			srv.Close()
+		if session != nil {
+			session.Close()
 		}
 	}
 	return prepare, cleanup
-}
-
-// startDemoConsumers runs a demo consumer for every seeded client, each requesting tokens
-// from its system config; stop ends them.
-func startDemoConsumers(m *sandbox.Manifest, srv *sandbox.Server) (map[string]*consumer.Stats, func(), error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	stats := map[string]*consumer.Stats{}
-	done := make(chan struct{}, len(m.Clients))
-	for _, c := range m.Clients {
-		ts, err := consumer.New(consumer.Config{SystemConfig: c.SystemConfig, Domain: m.Domain, ClientID: c.ClientID, Audience: c.Audience, HTTPClient: srv.HTTPClient()})
-		if err != nil {
-			cancel()
-			return nil, nil, fmt.Errorf("demo consumer of %s: %w", c.Name, err)
-		}
-		st := &consumer.Stats{}
-		stats[c.ClientID] = st
-		go func() { consumer.Run(ctx, ts, demoConsumerRate, st); done <- struct{}{} }()
-	}
-	return stats, func() {
-		cancel()
-		for range m.Clients {
-			<-done
-		}
-	}, nil
 }
 
 // knownKeys maps the kids a system config lists to their private key files.
