@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"rekey/internal/atomicfile"
 	"rekey/keys"
 )
 
@@ -159,7 +160,7 @@ type setup struct {
 // writes the files that describe the running server.
 func (s setup) run(ctx context.Context, fresh bool) (*Manifest, error) {
 	tenant := s.srv.Tenant()
-	if err := writeFileAtomic(filepath.Join(s.dir, caFile), s.srv.CAPEM(), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, caFile), s.srv.CAPEM(), 0o644); err != nil {
 		return nil, fmt.Errorf("sandbox: write CA: %w", err)
 	}
 	mgmt, err := ensureManagementClient(tenant, s.srv.ManagementAudience())
@@ -336,7 +337,7 @@ func writeSystemConfig(dir, clientID, kid string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(systemConfigPath(dir, clientID), append(data, '\n'), 0o600)
+	return atomicfile.Write(systemConfigPath(dir, clientID), append(data, '\n'), 0o600)
 }
 
 func keyFileName(kid string) string { return "key-" + kid + ".pem" }
@@ -365,7 +366,7 @@ func writeFiles(dir string, srv *Server, mgmt ManagementClient, cliConfig string
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, manifestFile), append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, manifestFile), append(data, '\n'), 0o600); err != nil {
 		return nil, fmt.Errorf("sandbox: write manifest: %w", err)
 	}
 	env := fmt.Sprintf("export AUTH0_DOMAIN=%s\nexport AUTH0_CLIENT_ID=%s\nexport AUTH0_CLIENT_SECRET=%s\nexport SSL_CERT_FILE=%s\n",
@@ -373,7 +374,7 @@ func writeFiles(dir string, srv *Server, mgmt ManagementClient, cliConfig string
 	if cliConfig != "" {
 		env += fmt.Sprintf("export TF_CLI_CONFIG_FILE=%s\n", shellQuote(cliConfig))
 	}
-	if err := writeFileAtomic(filepath.Join(dir, envFile), []byte(env), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, envFile), []byte(env), 0o600); err != nil {
 		return nil, fmt.Errorf("sandbox: write env: %w", err)
 	}
 	return m, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/template"
 
+	"rekey/internal/atomicfile"
 	"rekey/tfrunner"
 )
 
@@ -90,7 +91,7 @@ func writeWorkspace(dir string, seeded []seededClient) error {
 	if err := os.MkdirAll(filepath.Join(dir, terraformDir), 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, terraformDir, workspaceFile), []byte(b.String()), 0o644)
+	return atomicfile.Write(filepath.Join(dir, terraformDir, workspaceFile), []byte(b.String()), 0o644)
 }
 
 // terraformEnv is what Terraform needs to reach the sandbox through the stand-in provider.

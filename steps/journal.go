@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"rekey/internal/atomicfile"
 )
 
 // Rotation statuses.
@@ -113,11 +115,7 @@ func (j *Journal) save() error {
 	if err := os.MkdirAll(filepath.Dir(j.path), 0o700); err != nil {
 		return err
 	}
-	tmp := j.path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, j.path)
+	return atomicfile.Write(j.path, append(data, '\n'), 0o600)
 }
 
 // archive moves a finished rotation's journal to .rekey/done/, so the next rotation of the
