@@ -76,3 +76,21 @@ func Main(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// RealProviderEnv names the variable that holds the path of a real terraform-provider-auth0
+// binary, named as in a filesystem mirror (terraform-provider-auth0_vX.Y.Z).
+const RealProviderEnv = "REKEY_AUTH0_PROVIDER"
+
+// RealProvider returns the path of the real auth0 provider binary the tests run against; a
+// test fails (never skips) when there is none.
+func RealProvider(t testing.TB) string {
+	t.Helper()
+	path := os.Getenv(RealProviderEnv)
+	if path == "" {
+		t.Fatalf("this test runs the real auth0 provider: set %s to a terraform-provider-auth0_vX.Y.Z binary (scripts/test builds one)", RealProviderEnv)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%s: %v", RealProviderEnv, err)
+	}
+	return path
+}
