@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"rekey/steps"
@@ -47,9 +48,10 @@ func parseRotateFlags(args []string, stderr io.Writer) (rotateFlags, error) {
 	fs.StringVar(&f.opts.TerraformDir, "dir", ".", "Terraform folder whose HCL manages the client's auth0_client_credentials")
 	fs.StringVar(&f.opts.SystemConfig, "system-config", "", "the consuming service's credential list (JSON or YAML); without it, each change is shown and confirmed")
 	fs.StringVar(&f.opts.KeyDir, "key-dir", "", "folder for the new private key (default: ~/.local/share/rekey/keys); never inside --dir")
-	fs.StringVar(&f.opts.Alg, "alg", steps.DefaultAlg, "signing algorithm: RS256, RS384 or PS256")
-	fs.IntVar(&f.opts.Bits, "bits", steps.DefaultBits, "RSA key size: 2048, 3072 or 4096")
-	fs.IntVar(&f.opts.CertDays, "cert-days", 0, "wrap the public key in a self-signed certificate valid this many days; its notAfter becomes the credential's expiry")
+	fs.StringVar(&f.opts.Alg, "alg", "", "signing algorithm: RS256, RS384 or PS256 (default: the current key's)")
+	fs.IntVar(&f.opts.Bits, "bits", 0, "RSA key size: 2048, 3072 or 4096 (default: the current key's)")
+	fs.Var(optionalInt{&f.opts.CertDays}, "cert-days", "wrap the public key in a self-signed certificate valid this many days, its notAfter the credential's expiry; 0: a bare public key (default: like the current key)")
+	fs.Var(optionalInt{&f.opts.ExpiryDays}, "expiry-days", "give the credential an explicit expires_at this many days ahead; 0: none (default: like the current key)")
 	fs.StringVar(&f.opts.Audience, "audience", "", "API to request tokens for in live checks (default: the client's first client grant)")
 	fs.IntVar(&f.opts.VerifyCount, "verify-count", steps.DefaultVerifyCount, "consecutive successful token exchanges the new key needs before the old one may go")
 	fs.BoolVar(&f.yes, "yes", false, "answer the gates a human would (never the safety rules)")
@@ -72,6 +74,25 @@ func parseRotateFlags(args []string, stderr io.Writer) (rotateFlags, error) {
 	}
 	f.opts.AcceptOther = f.accept
 	return f, nil
+}
+
+// optionalInt is an int flag that stays nil unless given.
+type optionalInt struct{ p **int }
+
+func (o optionalInt) String() string {
+	if o.p == nil || *o.p == nil {
+		return ""
+	}
+	return strconv.Itoa(**o.p)
+}
+
+func (o optionalInt) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number of days", s)
+	}
+	*o.p = &n
+	return nil
 }
 
 // runRotate runs (or resumes, or with --abort undoes) one client's rotation headless.

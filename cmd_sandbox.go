@@ -37,6 +37,7 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 	clients := fs.Int("clients", 0, "seed N generated clients instead of the four default ones (scale tests)")
 	poolCap := fs.Int("pool-cap", sandbox.DefaultPoolCap, "credentials a client may hold: 2 (Auth0's default) or 4")
 	terraform := fs.String("terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed into the user cache)")
+	provider := fs.String("provider", "", "auth0 provider binary (terraform-provider-auth0_vX.Y.Z) for the workspace (default: $"+sandbox.ProviderEnv+", else the public registry when reachable, else rekey's stand-in)")
 	noTerraform := fs.Bool("no-terraform", false, "run the tenant alone, seeded directly, without a Terraform workspace")
 	verbose := fs.Bool("v", false, "show Terraform's output while the workspace is prepared")
 	var faults faultFlags
@@ -61,11 +62,14 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	opts := sandbox.SetupOptions{Listen: *listen, Clients: *clients, PoolCap: *poolCap, Faults: faults}
 	if !*noTerraform && *clients == 0 {
-		tf, err := sandboxTerraform(ctx, *terraform, *verbose, stderr)
+		tf, err := sandboxTerraform(ctx, *terraform, *provider, stderr)
 		if err != nil {
 			return fmt.Errorf("%w\nTo run the tenant alone, without a Terraform workspace: rekey sandbox --dir %s --no-terraform", err, *dir)
 		}
-		fmt.Fprintf(stdout, "Preparing the sandbox in %s (Terraform %s at %s)\n", *dir, tf.Binary.Version, tf.Binary.Path)
+		if *verbose {
+			tf.Log = stderr
+		}
+		fmt.Fprintf(stdout, "Preparing the sandbox in %s (Terraform %s at %s; %s)\n", *dir, tf.Binary.Version, tf.Binary.Path, tf.Provider)
 		opts.Terraform = tf
 	}
 	srv, m, err := sandbox.Setup(ctx, *dir, opts)
@@ -73,7 +77,11 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	abs, _ := filepath.Abs(*dir)
-	fmt.Fprintf(stdout, "rekey sandbox ready: https://%s with %d clients\n", m.Domain, len(m.Clients))
+	ready := fmt.Sprintf("rekey sandbox ready: https://%s with %d clients", m.Domain, len(m.Clients))
+	if m.Provider != nil {
+		ready += "; Terraform runs the " + m.Provider.String()
+	}
+	fmt.Fprintln(stdout, ready)
 	fmt.Fprintf(stdout, "  env file: source %s\n  manifest: %s\n", filepath.Join(abs, "env"), filepath.Join(abs, "sandbox.json"))
 	if m.TerraformDir != "" {
 		fmt.Fprintf(stdout, "  terraform: %s (after sourcing the env file, terraform plan there reports no changes)\n", m.TerraformDir)
@@ -84,20 +92,21 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 	return srv.Close()
 }
 
-// sandboxTerraform finds Terraform (installing it when missing) for the sandbox's workspace,
-// which Terraform runs with this very binary as the auth0 provider.
-func sandboxTerraform(ctx context.Context, explicit string, verbose bool, log io.Writer) (*sandbox.TerraformOptions, error) {
+// sandboxTerraform finds Terraform (installing it when missing) and chooses the auth0
+// provider for the sandbox's workspace: explicitProvider, else the real one from the
+// environment or the registry, else this very binary as the stand-in.
+func sandboxTerraform(ctx context.Context, explicit, explicitProvider string, log io.Writer) (*sandbox.TerraformOptions, error) {
 	bin, err := tfrunner.FindBinary(ctx, tfrunner.FindOptions{Explicit: explicit, Log: log})
 	if err != nil {
 		return nil, err
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("find the rekey executable, which Terraform runs as the sandbox's provider: %w", err)
+		return nil, fmt.Errorf("find the rekey executable, which Terraform runs as the sandbox's stand-in provider: %w", err)
 	}
-	opts := &sandbox.TerraformOptions{Binary: bin, Executable: exe}
-	if verbose {
-		opts.Log = log
+	provider, err := sandbox.ChooseProvider(ctx, explicitProvider, exe)
+	if err != nil {
+		return nil, err
 	}
-	return opts, nil
+	return &sandbox.TerraformOptions{Binary: bin, Provider: provider}, nil
 }

@@ -104,6 +104,7 @@ func (f wizardFlags) prepareSandbox() (ui.Prepare, func()) {
 		return ui.Backend{
 			Clients: session.tenant.Conn.Clients, Tenant: session.tenant,
 			Terraform: tfrunner.Config{Binary: bin, Env: m.TerraformEnv()}, Usage: session.srv.Tenant(), Sandbox: true,
+			Provider: m.Provider.Label(),
 			Options: func(c tenant.Client) steps.Options {
 				return steps.Options{Client: c.ID, TerraformDir: m.TerraformDir, SystemConfig: systems[c.ID], KeyDir: filepath.Join(session.dir, "keys")}
 			},

@@ -34,12 +34,16 @@ func startSandboxSession(ctx context.Context, bin tfrunner.Binary, progress func
 	if err != nil {
 		return nil, err
 	}
+	provider, err := sandbox.ChooseProvider(ctx, "", exe)
+	if err != nil {
+		return nil, err
+	}
 	s := &sandboxSession{stopDemo: func() {}}
 	if s.dir, err = os.MkdirTemp("", "rekey-sandbox-"); err != nil {
 		return nil, err
 	}
-	progress(fmt.Sprintf("Starting the sandbox tenant in %s and applying its Terraform workspace", s.dir))
-	if s.srv, s.manifest, err = sandbox.Setup(ctx, s.dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Executable: exe}}); err != nil {
+	progress(fmt.Sprintf("Starting the sandbox tenant in %s and applying its Terraform workspace with the %s", s.dir, provider))
+	if s.srv, s.manifest, err = sandbox.Setup(ctx, s.dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Provider: provider}}); err != nil {
 		return nil, err
 	}
 	m := s.manifest

@@ -20,10 +20,13 @@ import (
 // ManagementClientName names the seeded client that holds the Management API grant.
 const ManagementClientName = "rekey sandbox management"
 
-// managementScopes are the scopes a rotation's Management API token carries.
+// managementScopes are the scopes of the management client: what a rotation and the
+// workspace's Terraform provider (clients, credentials, resource servers, grants) need.
 var managementScopes = []string{
 	"read:clients", "update:clients", "create:clients", "delete:clients", "read:client_keys", "read:client_credentials",
-	"create:client_credentials", "update:client_credentials", "delete:client_credentials", "read:client_grants",
+	"create:client_credentials", "update:client_credentials", "delete:client_credentials",
+	"read:client_grants", "create:client_grants", "update:client_grants", "delete:client_grants",
+	"read:resource_servers", "create:resource_servers", "update:resource_servers", "delete:resource_servers",
 }
 
 // seedClient describes one of the default machine-to-machine clients.
@@ -63,10 +66,13 @@ type Manifest struct {
 	Domain       string `json:"domain"`
 	CAFile       string `json:"ca_file"`
 	TerraformDir string `json:"terraform_dir,omitempty"` // the workspace that manages the clients' credentials
-	// TerraformCLIConfig installs the stand-in auth0 provider (TF_CLI_CONFIG_FILE).
-	TerraformCLIConfig string           `json:"terraform_cli_config,omitempty"`
-	Management         ManagementClient `json:"management"`
-	Clients            []ManifestClient `json:"clients"`
+	// TerraformCLIConfig installs the auth0 provider from the sandbox's mirror (TF_CLI_CONFIG_FILE);
+	// empty when Terraform installs it from the registry.
+	TerraformCLIConfig string `json:"terraform_cli_config,omitempty"`
+	// Provider is the auth0 provider the workspace runs; nil without a workspace.
+	Provider   *Provider        `json:"provider,omitempty"`
+	Management ManagementClient `json:"management"`
+	Clients    []ManifestClient `json:"clients"`
 }
 
 // ManagementClient holds the credentials of the client that may call the Management API.
@@ -171,7 +177,7 @@ func (s setup) run(ctx context.Context, fresh bool) (*Manifest, error) {
 	if s.opts.Clients > 0 || (!fresh && !fileExists(filepath.Join(s.dir, terraformDir, workspaceFile))) {
 		tf = nil
 	}
-	cliConfig := ""
+	var ws *workspace
 	if fresh {
 		seeded, err := prepareSeed(s.dir, s.opts.Clients, tenant.clock())
 		if err != nil {
@@ -180,7 +186,7 @@ func (s setup) run(ctx context.Context, fresh bool) (*Manifest, error) {
 		if tf == nil {
 			err = seedDirect(tenant, seeded)
 		} else if err = writeWorkspace(s.dir, seeded); err == nil {
-			cliConfig, err = runTerraform(ctx, s.dir, s.srv, mgmt, *tf, true)
+			ws, err = s.terraform(ctx, mgmt, true)
 		}
 		if err != nil {
 			return nil, err
@@ -189,11 +195,17 @@ func (s setup) run(ctx context.Context, fresh bool) (*Manifest, error) {
 			return nil, err
 		}
 	} else if tf != nil {
-		if cliConfig, err = runTerraform(ctx, s.dir, s.srv, mgmt, *tf, false); err != nil {
+		if ws, err = s.terraform(ctx, mgmt, false); err != nil {
 			return nil, err
 		}
 	}
-	return writeFiles(s.dir, s.srv, mgmt, cliConfig)
+	return writeFiles(s.dir, s.srv, mgmt, ws)
+}
+
+// terraform initialises the workspace (and applies it, with apply).
+func (s setup) terraform(ctx context.Context, mgmt ManagementClient, apply bool) (*workspace, error) {
+	ws, err := runTerraform(ctx, s.dir, s.srv, mgmt, *s.opts.Terraform, apply)
+	return &ws, err
 }
 
 // openTenant loads the tenant saved in path, or makes an empty one when there is none.
@@ -346,11 +358,12 @@ func systemConfigPath(dir, clientID string) string {
 	return filepath.Join(dir, systemsDir, clientID+".json")
 }
 
-// writeFiles writes the env file and manifest that describe the running server.
-func writeFiles(dir string, srv *Server, mgmt ManagementClient, cliConfig string) (*Manifest, error) {
+// writeFiles writes the env file and manifest that describe the running server and its
+// workspace (nil when there is none).
+func writeFiles(dir string, srv *Server, mgmt ManagementClient, ws *workspace) (*Manifest, error) {
 	m := &Manifest{Domain: srv.Domain(), CAFile: filepath.Join(dir, caFile), Management: mgmt}
-	if cliConfig != "" {
-		m.TerraformDir, m.TerraformCLIConfig = filepath.Join(dir, terraformDir), cliConfig
+	if ws != nil {
+		m.TerraformDir, m.TerraformCLIConfig, m.Provider = filepath.Join(dir, terraformDir), ws.cliConfig, &ws.provider
 	}
 	t := srv.Tenant()
 	t.mu.RLock()
@@ -371,8 +384,8 @@ func writeFiles(dir string, srv *Server, mgmt ManagementClient, cliConfig string
 	}
 	env := fmt.Sprintf("export AUTH0_DOMAIN=%s\nexport AUTH0_CLIENT_ID=%s\nexport AUTH0_CLIENT_SECRET=%s\nexport SSL_CERT_FILE=%s\n",
 		shellQuote(m.Domain), shellQuote(mgmt.ClientID), shellQuote(mgmt.ClientSecret), shellQuote(m.CAFile))
-	if cliConfig != "" {
-		env += fmt.Sprintf("export TF_CLI_CONFIG_FILE=%s\n", shellQuote(cliConfig))
+	if m.TerraformCLIConfig != "" {
+		env += fmt.Sprintf("export TF_CLI_CONFIG_FILE=%s\n", shellQuote(m.TerraformCLIConfig))
 	}
 	if err := atomicfile.Write(filepath.Join(dir, envFile), []byte(env), 0o600); err != nil {
 		return nil, fmt.Errorf("sandbox: write env: %w", err)

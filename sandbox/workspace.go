@@ -22,9 +22,9 @@ const (
 
 // TerraformOptions say how the sandbox runs Terraform.
 type TerraformOptions struct {
-	Binary     tfrunner.Binary
-	Executable string    // the binary Terraform launches as the auth0 provider (rekey itself)
-	Log        io.Writer // Terraform's output lines; nil to discard
+	Binary   tfrunner.Binary
+	Provider Provider  // the auth0 provider the workspace runs (ChooseProvider)
+	Log      io.Writer // Terraform's output lines; nil to discard
 }
 
 // workspaceTemplate is ordinary HCL for the seeded clients, as a team would write it by hand
@@ -94,12 +94,17 @@ func writeWorkspace(dir string, seeded []seededClient) error {
 	return atomicfile.Write(filepath.Join(dir, terraformDir, workspaceFile), []byte(b.String()), 0o644)
 }
 
-// terraformEnv is what Terraform needs to reach the sandbox through the stand-in provider.
+// terraformEnv is what Terraform needs to reach the sandbox; cliConfig, when set, installs
+// the auth0 provider from the sandbox's mirror.
 func terraformEnv(domain, caFile string, mgmt ManagementClient, cliConfig string) map[string]string {
-	return map[string]string{
+	env := map[string]string{
 		"AUTH0_DOMAIN": domain, "AUTH0_CLIENT_ID": mgmt.ClientID, "AUTH0_CLIENT_SECRET": mgmt.ClientSecret,
-		"SSL_CERT_FILE": caFile, "TF_CLI_CONFIG_FILE": cliConfig,
+		"SSL_CERT_FILE": caFile,
 	}
+	if cliConfig != "" {
+		env["TF_CLI_CONFIG_FILE"] = cliConfig
+	}
+	return env
 }
 
 // TerraformEnv is the environment Terraform needs in the sandbox's workspace: what the env
@@ -108,13 +113,23 @@ func (m *Manifest) TerraformEnv() map[string]string {
 	return terraformEnv(m.Domain, m.CAFile, m.Management, m.TerraformCLIConfig)
 }
 
-// runTerraform installs the provider mirror for this binary and runs `terraform init
-// -upgrade` in the workspace (refreshing the lock file's hash when the binary changed); with
-// apply, it then plans to a file and applies that plan. It returns the CLI config's path.
-func runTerraform(ctx context.Context, dir string, srv *Server, mgmt ManagementClient, opts TerraformOptions, apply bool) (string, error) {
-	cliConfig, err := tfrunner.InstallMirror(filepath.Join(dir, providerDir), opts.Executable)
-	if err != nil {
-		return "", fmt.Errorf("sandbox: %w", err)
+// workspace is the sandbox's Terraform workspace once initialised.
+type workspace struct {
+	cliConfig string   // TF_CLI_CONFIG_FILE for the provider mirror; "" for the registry
+	provider  Provider // with its version, for the registry read from the lock file
+}
+
+// runTerraform installs the provider (a filesystem mirror of the real binary or of the
+// stand-in; nothing for the registry) and runs `terraform init -upgrade` in the workspace
+// (refreshing the lock file's hash when the binary changed); with apply, it then plans to a
+// file and applies that plan.
+func runTerraform(ctx context.Context, dir string, srv *Server, mgmt ManagementClient, opts TerraformOptions, apply bool) (workspace, error) {
+	ws := workspace{provider: opts.Provider}
+	if ws.provider.Kind != ProviderRegistry {
+		var err error
+		if ws.cliConfig, err = tfrunner.InstallMirror(filepath.Join(dir, providerDir), ws.provider.Path, ws.provider.Version); err != nil {
+			return ws, fmt.Errorf("sandbox: %w", err)
+		}
 	}
 	lines := make(chan tfrunner.Line)
 	done := make(chan struct{})
@@ -127,24 +142,31 @@ func runTerraform(ctx context.Context, dir string, srv *Server, mgmt ManagementC
 		}
 	}()
 	defer func() { close(lines); <-done }()
-	workspace := filepath.Join(dir, terraformDir)
-	runner, err := tfrunner.New(tfrunner.Config{Dir: workspace, Binary: opts.Binary, Output: lines, Env: terraformEnv(srv.Domain(), filepath.Join(dir, caFile), mgmt, cliConfig)})
+	dirTF := filepath.Join(dir, terraformDir)
+	runner, err := tfrunner.New(tfrunner.Config{Dir: dirTF, Binary: opts.Binary, Output: lines, Env: terraformEnv(srv.Domain(), filepath.Join(dir, caFile), mgmt, ws.cliConfig)})
 	if err != nil {
-		return "", err
+		return ws, err
 	}
 	if err := runner.Init(ctx, true); err != nil {
-		return "", fmt.Errorf("sandbox: terraform init in %s: %w", workspace, err)
+		return ws, fmt.Errorf("sandbox: terraform init in %s with the %s: %w", dirTF, ws.provider, err)
+	}
+	if ws.provider.Kind == ProviderRegistry {
+		v, err := tfrunner.LockedProviderVersion(dirTF, tfrunner.ProviderSource)
+		if err != nil || v == nil {
+			return ws, fmt.Errorf("sandbox: terraform init in %s did not lock an auth0 provider: %v", dirTF, err)
+		}
+		ws.provider.Version = v.String()
 	}
 	if !apply {
-		return cliConfig, nil
+		return ws, nil
 	}
-	planFile := filepath.Join(workspace, "seed.tfplan")
+	planFile := filepath.Join(dirTF, "seed.tfplan")
 	defer os.Remove(planFile)
 	if _, err := runner.Plan(ctx, planFile); err != nil {
-		return "", fmt.Errorf("sandbox: terraform plan in %s: %w", workspace, err)
+		return ws, fmt.Errorf("sandbox: terraform plan in %s: %w", dirTF, err)
 	}
 	if err := runner.Apply(ctx, planFile); err != nil {
-		return "", fmt.Errorf("sandbox: terraform apply in %s: %w", workspace, err)
+		return ws, fmt.Errorf("sandbox: terraform apply in %s: %w", dirTF, err)
 	}
-	return cliConfig, nil
+	return ws, nil
 }

@@ -27,6 +27,7 @@ type Result struct {
 	OldKID     string       `json:"old_kid"`
 	NewKID     string       `json:"new_kid"`
 	Steps      []StepResult `json:"steps"`
+	NewKey     *KeyShape    `json:"new_key,omitempty"` // what the new key is made like, and why
 	AuditLog   string       `json:"audit_log,omitempty"`
 	Journal    string       `json:"journal,omitempty"`
 	Error      string       `json:"error,omitempty"`
@@ -165,7 +166,7 @@ func (e *engine) recordFailure(s Step, err error) error {
 
 // result summarises the rotation for the caller.
 func (e *engine) result(err error) Result {
-	r := Result{Status: e.j.Status, ClientID: e.client.ID, ClientName: e.client.Name, AuditLog: AuditPath(e.opts.TerraformDir), Journal: e.j.path}
+	r := Result{Status: e.j.Status, ClientID: e.client.ID, ClientName: e.client.Name, NewKey: e.j.Shape, AuditLog: AuditPath(e.opts.TerraformDir), Journal: e.j.path}
 	if e.j.Old != nil {
 		r.OldKID = e.j.Old.KID
 	}

@@ -31,6 +31,7 @@ import (
 	"rekey/consumer"
 	"rekey/keys"
 	"rekey/sandbox"
+	"rekey/sandbox/sandboxtest"
 	"rekey/steps"
 	"rekey/sysconfig"
 	"rekey/tenant"
@@ -69,7 +70,7 @@ func newEnv(t *testing.T) *env {
 	bin := tftest.Terraform(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, m, err := sandbox.Setup(ctx, dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Executable: tftest.Rekey(t)}})
+	srv, m, err := sandbox.Setup(ctx, dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Provider: sandboxtest.RealProvider(t)}})
 	if err != nil {
 		t.Fatalf("sandbox.Setup: %v", err)
 	}

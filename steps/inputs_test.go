@@ -134,7 +134,7 @@ func TestBadInputs(t *testing.T) {
 			{"1024-bits", func(o *steps.Options) { o.Bits = 1024 }, []string{"1024", "2048, 3072 or 4096"}},
 			{"key-dir-inside-terraform", func(o *steps.Options) { o.KeyDir = filepath.Join(o.TerraformDir, "keys") }, []string{"inside the Terraform folder", "--key-dir"}},
 			{"key-dir-is-terraform", func(o *steps.Options) { o.KeyDir = o.TerraformDir }, []string{"inside the Terraform folder"}},
-			{"negative-cert-days", func(o *steps.Options) { o.CertDays = -1 }, []string{"-1"}},
+			{"negative-cert-days", func(o *steps.Options) { o.CertDays = new(-1) }, []string{"-1"}},
 			{"verify-count", func(o *steps.Options) { o.VerifyCount = 101 }, []string{"101"}},
 			{"no-client", func(o *steps.Options) { o.Client = "" }, []string{"no client"}},
 			{"no-terraform-folder", func(o *steps.Options) { o.TerraformDir = filepath.Join(e.dir, "nowhere") }, []string{"nowhere", "does not exist"}},

@@ -38,6 +38,7 @@ type Journal struct {
 	Steps      map[string]StepLog `json:"steps"`         // by step name
 	Verified   bool               `json:"verified"`      // step verify passed in this rotation
 	PromotedAt *time.Time         `json:"promoted_at,omitempty"`
+	Shape      *KeyShape          `json:"shape,omitempty"`    // what the new key is made like, chosen in preflight
 	Accepted   []string           `json:"accepted,omitempty"` // warnings and resources the operator accepted
 	// RetireApplying is set just before retire's apply: from then on the old key may be gone,
 	// so the rotation can only go forward.
@@ -56,6 +57,8 @@ type JournalKey struct {
 	PrivateKeyFile string     `json:"private_key_file,omitempty"` // where the key is; "" when unknown
 	PublicPEM      string     `json:"public_pem,omitempty"`       // public key or certificate (not secret)
 	ExpiresAt      *time.Time `json:"expires_at,omitempty"`
+	// ExplicitExpiry: ExpiresAt is written into the HCL as expires_at (not from a certificate).
+	ExplicitExpiry bool `json:"explicit_expiry,omitempty"`
 }
 
 // StepLog is the outcome of one step.

@@ -16,24 +16,27 @@ import (
 
 // Options are what the operator chose for a rotation.
 type Options struct {
-	Client       string   // name or id
-	TerraformDir string   // the folder whose HCL manages the client's credentials
-	SystemConfig string   // the consuming service's credential list; "" = show and confirm
-	KeyDir       string   // where new private keys go; "" = DefaultKeyDir()
-	Alg          string   // RS256 (default), RS384 or PS256
-	Bits         int      // 2048, 3072 (default) or 4096
-	CertDays     int      // >0: a self-signed certificate whose notAfter is the expiry
-	Audience     string   // for checks; "" = the client's first client grant
-	VerifyCount  int      // consecutive successful exchanges verify needs (default 3)
-	AcceptOther  []string // resources whose planned changes the operator accepts by name
-	Operator     string   // for the journal and audit log; "" = the OS user
+	Client       string // name or id
+	TerraformDir string // the folder whose HCL manages the client's credentials
+	SystemConfig string // the consuming service's credential list; "" = show and confirm
+	KeyDir       string // where new private keys go; "" = DefaultKeyDir()
+	// The new key's shape; each part left unset (""/0/nil) is like the current key's (Shape).
+	Alg         string   // RS256, RS384 or PS256
+	Bits        int      // 2048, 3072 or 4096
+	CertDays    *int     // >0: a self-signed certificate valid this many days; 0: a bare public key
+	ExpiryDays  *int     // >0: an explicit expires_at this many days ahead; 0: none
+	Audience    string   // for checks; "" = the client's first client grant
+	VerifyCount int      // consecutive successful exchanges verify needs (default 3)
+	AcceptOther []string // resources whose planned changes the operator accepts by name
+	Operator    string   // for the journal and audit log; "" = the OS user
 }
 
-// Defaults.
+// Defaults: the new key's algorithm and size when the current key's cannot be read.
 const (
 	DefaultAlg         = "RS256"
 	DefaultBits        = 3072
 	DefaultVerifyCount = 3
+	MaxDays            = 36500 // the longest certificate validity or expiry, in days
 )
 
 // withDefaults fills in defaults and validates; errors say what to change.
@@ -52,18 +55,20 @@ func (o Options) withDefaults() (Options, error) {
 		return o, optionsErrorf("Terraform folder %s does not exist or is not a folder", o.TerraformDir)
 	}
 	o.TerraformDir = abs
-	o.Alg = cmpOr(o.Alg, DefaultAlg)
-	if !slices.Contains([]string{"RS256", "RS384", "PS256"}, o.Alg) {
+	if o.Alg != "" && !slices.Contains([]string{"RS256", "RS384", "PS256"}, o.Alg) {
 		return o, optionsErrorf("algorithm %q: Auth0 accepts RS256, RS384 or PS256", o.Alg)
 	}
-	if o.Bits == 0 {
-		o.Bits = DefaultBits
-	}
-	if o.Bits != 2048 && o.Bits != 3072 && o.Bits != 4096 {
+	if o.Bits != 0 && o.Bits != 2048 && o.Bits != 3072 && o.Bits != 4096 {
 		return o, optionsErrorf("key size %d: choose 2048, 3072 or 4096 bits", o.Bits)
 	}
-	if o.CertDays < 0 {
-		return o, optionsErrorf("certificate validity %d days: use 0 for no certificate, or a positive number of days", o.CertDays)
+	if o.CertDays != nil && (*o.CertDays < 0 || *o.CertDays > MaxDays) {
+		return o, optionsErrorf("certificate validity %d days: use 0 for no certificate, or 1 to %d days", *o.CertDays, MaxDays)
+	}
+	if o.ExpiryDays != nil && (*o.ExpiryDays < 0 || *o.ExpiryDays > MaxDays) {
+		return o, optionsErrorf("expiry %d days: use 0 for no explicit expires_at, or 1 to %d days", *o.ExpiryDays, MaxDays)
+	}
+	if o.CertDays != nil && o.ExpiryDays != nil && *o.CertDays > 0 && *o.ExpiryDays > 0 {
+		return o, optionsErrorf("a certificate's notAfter already sets the expiry: give either a certificate validity or an explicit expiry, not both")
 	}
 	if o.VerifyCount == 0 {
 		o.VerifyCount = DefaultVerifyCount

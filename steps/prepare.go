@@ -52,6 +52,9 @@ func (e *engine) preflight(ctx context.Context) error {
 	}
 	e.j.Resource, e.j.ClientRef, e.j.Audience = res.Address, res.ClientRef, audience
 	e.j.Old = &JournalKey{KID: old.KID, Alg: old.Alg, Name: block.Name, ExpiresAt: old.ExpiresAt}
+	shape := Shape(e.opts, ReadCurrentKey(e.opts.TerraformDir, old, block))
+	e.j.Shape = &shape
+	e.emit(Event{Kind: Output, Step: Preflight, Text: "The new key: " + strings.Join(shape.Describe(), "; ")})
 	var warnings []string
 	if e.j.Old.PrivateKeyFile, err = e.knownKeyFile(old.KID); err != nil {
 		warnings = append(warnings, fmt.Sprintf("the current key's private key cannot be used (%v); it is treated as unknown, so its live checks are skipped", err))
@@ -166,16 +169,17 @@ func (e *engine) generate(ctx context.Context) error {
 	if e.j.New != nil && e.j.New.PrivateKeyFile != "" {
 		return e.checkNewKeyFile()
 	}
-	key, err := keys.Generate(e.opts.Bits)
+	shape := e.shape()
+	key, err := keys.Generate(shape.Bits)
 	if err != nil {
 		return err
 	}
 	kid := keys.Thumbprint(&key.PublicKey)
 	now := e.deps.Now()
-	nk := &JournalKey{KID: kid, Alg: e.opts.Alg, Name: fmt.Sprintf("%s %s %s", e.client.Name, now.UTC().Format("2006-01-02"), kid[:8])}
+	nk := &JournalKey{KID: kid, Alg: shape.Alg, Name: fmt.Sprintf("%s %s %s", e.client.Name, now.UTC().Format("2006-01-02"), kid[:8])}
 	var pem []byte
-	if e.opts.CertDays > 0 {
-		notAfter := now.AddDate(0, 0, e.opts.CertDays).UTC().Truncate(time.Second)
+	if shape.CertDays > 0 {
+		notAfter := now.AddDate(0, 0, shape.CertDays).UTC().Truncate(time.Second)
 		pem, err = keys.SelfSignedCert(key, e.client.Name, now.Add(-time.Minute), notAfter)
 		nk.ExpiresAt = &notAfter
 	} else {
@@ -183,6 +187,10 @@ func (e *engine) generate(ctx context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if shape.ExpiryDays > 0 {
+		expires := now.AddDate(0, 0, shape.ExpiryDays).UTC().Truncate(time.Second)
+		nk.ExpiresAt, nk.ExplicitExpiry = &expires, true
 	}
 	nk.PublicPEM = string(pem)
 	nk.PrivateKeyFile = filepath.Join(e.opts.KeyDir, fmt.Sprintf("%s-%s.pem", safeFileName(e.client.Name), kid))
@@ -193,8 +201,17 @@ func (e *engine) generate(ctx context.Context) error {
 	if err := e.j.save(); err != nil {
 		return err
 	}
-	e.emit(Event{Kind: Output, Step: Generate, Text: fmt.Sprintf("New %d-bit RSA key %s (%s), private key in %s (0600)", e.opts.Bits, kid, e.opts.Alg, nk.PrivateKeyFile)})
+	e.emit(Event{Kind: Output, Step: Generate, Text: fmt.Sprintf("New %d-bit RSA key %s (%s), private key in %s (0600)", shape.Bits, kid, shape.Alg, nk.PrivateKeyFile)})
 	return e.checkNewKeyFile()
+}
+
+// shape is the new key's shape chosen in preflight (a journal from before shapes were
+// recorded has none: then the options and defaults decide).
+func (e *engine) shape() KeyShape {
+	if e.j.Shape != nil {
+		return *e.j.Shape
+	}
+	return Shape(e.opts, CurrentKey{})
 }
 
 // checkNewKeyFile is generate's gate: the private key file exists and matches the public part.

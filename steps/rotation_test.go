@@ -320,7 +320,7 @@ func TestRotationWithCertificateAndPS256(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	svc := e.startConsumer(e.mc.SystemConfig)
-	e.opts.Alg, e.opts.CertDays = "PS256", 30
+	e.opts.Alg, e.opts.CertDays = "PS256", new(30)
 	start := time.Now()
 	r := e.rotate(context.Background(), nil)
 	if r.err != nil {

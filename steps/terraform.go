@@ -200,7 +200,10 @@ func (e *engine) attach(ctx context.Context) error {
 // newBlock describes the new credentials block in the style of the existing ones: a heredoc,
 // or a file() next to the existing PEM files.
 func (e *engine) newBlock(res *tfrunner.CredentialsResource) (tfrunner.NewCredentialBlock, error) {
-	block := tfrunner.NewCredentialBlock{Name: e.j.New.Name, Algorithm: e.j.New.Alg, PEM: e.j.New.PublicPEM, ParseExpiryFromCert: e.j.New.ExpiresAt != nil}
+	block := tfrunner.NewCredentialBlock{Name: e.j.New.Name, Algorithm: e.j.New.Alg, PEM: e.j.New.PublicPEM, ParseExpiryFromCert: e.shape().ParseExpiryFromCert}
+	if e.j.New.ExplicitExpiry {
+		block.ExpiresAt = ProviderTime(*e.j.New.ExpiresAt)
+	}
 	if res.PEMStyle != tfrunner.PEMFile {
 		return block, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"rekey/sandbox/sandboxtest"
 	"rekey/tfrunner"
 )
 
@@ -18,7 +19,7 @@ import (
 // `terraform plan -out` and `terraform apply PLAN`. The difference is rekey's overhead.
 func BenchmarkRotationApplies(b *testing.B) {
 	b.Run("rekey", func(b *testing.B) {
-		s := startSandboxWorkspace(b)
+		s := startSandboxWorkspace(b, sandboxtest.RealProvider(b))
 		benchmarkRotation(b, s, func(intent tfrunner.Intent, planFile string) {
 			if _, findings := s.planAndGuard(b, planFile, intent); len(findings) != 0 {
 				b.Fatalf("guard: %+v", findings)
@@ -29,7 +30,7 @@ func BenchmarkRotationApplies(b *testing.B) {
 		})
 	})
 	b.Run("bare-terraform", func(b *testing.B) {
-		s := startSandboxWorkspace(b)
+		s := startSandboxWorkspace(b, sandboxtest.RealProvider(b))
 		env := os.Environ()
 		for k, v := range s.manifest.TerraformEnv() {
 			env = append(env, k+"="+v)

@@ -88,7 +88,7 @@ func credentialFindings(cc *CredentialsChange, in Intent) []Finding {
 		}
 	}
 	for _, a := range cc.Altered {
-		out = append(out, finding(RuleAltered, "surviving credential %q (kid %s) would change; a rotation step changes nothing but the one credential it adds or removes.", a.Name, a.KID))
+		out = append(out, finding(RuleAltered, "surviving credential %q (kid %s) would change (%s); a rotation step changes nothing but the one credential it adds or removes.", a.Before.Name, a.Before.KID, a.Describe()))
 	}
 	if cc.After > MaxAttached {
 		out = append(out, finding(RuleTooMany, "the plan leaves %d credentials; Auth0 allows %d attached at once. Retire the old key before adding another.", cc.After, MaxAttached))

@@ -116,11 +116,46 @@ func TestGuardAllowsTheIntendedRetire(t *testing.T) {
 	}
 }
 
+// TestGuardIgnoresRepresentation: the providers write the same credential differently (null,
+// false or "" for absent values; timestamps with or without milliseconds; a set element listed
+// anywhere, its computed attributes unknown after a set change). None of it is a change.
+func TestGuardIgnoresRepresentation(t *testing.T) {
+	old, next := cred(t, 0, "current", "cred_A"), cred(t, 1, "next", "")
+	old["parse_expiry_from_cert"], old["expires_at"] = nil, nil
+	oldAfter := cred(t, 0, "current", "cred_A")
+	oldAfter["parse_expiry_from_cert"], oldAfter["expires_at"] = false, ""
+	dated := cred(t, 0, "current", "cred_A")
+	dated["expires_at"] = "2030-01-01T00:00:06Z"
+	datedAfter := cred(t, 0, "current", "cred_A")
+	datedAfter["expires_at"] = "2030-01-01T00:00:06.000Z"
+	// The real provider lists the survivor second and marks both elements' computed values unknown.
+	bothUnknown := map[string]any{"private_key_jwt": []any{map[string]any{"credentials": []any{
+		map[string]any{"id": true, "key_id": true, "created_at": true, "updated_at": true, "expires_at": true},
+		map[string]any{"id": true, "key_id": true, "created_at": true, "updated_at": true, "expires_at": true},
+	}}}}
+	addNext := Intent{Credentials: credsAddr, AddKID: kidOf(t, 1)}
+	for name, p := range map[string]*tfjson.Plan{
+		"null, false and empty":       plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(oldAfter, next), nil),
+		"milliseconds":                plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(dated), credsValue(datedAfter, next), nil),
+		"set order, unknown computed": plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(dated), credsValue(next, datedAfter), bothUnknown),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if fs := guard(t, p, addNext, "1.54.1"); len(fs) != 0 {
+				t.Fatalf("findings: %+v", fs)
+			}
+		})
+	}
+}
+
 func TestGuardFindings(t *testing.T) {
 	old, next, third := cred(t, 0, "current", "cred_A"), cred(t, 1, "next", "cred_B"), cred(t, 2, "third", "")
 	renamed := cred(t, 1, "current", "")
 	expiring := cred(t, 0, "current", "cred_A")
 	expiring["expires_at"] = "2030-01-01T00:00:00.000Z"
+	parsing := cred(t, 0, "current", "cred_A")
+	parsing["parse_expiry_from_cert"] = true
+	ps256 := cred(t, 0, "current", "")
+	ps256["algorithm"] = "PS256"
 	unknownExpiry := map[string]any{"private_key_jwt": []any{map[string]any{"credentials": []any{map[string]any{"expires_at": true}, map[string]any{}}}}}
 	client := &tfjson.ResourceChange{Address: "auth0_client.billing", Type: "auth0_client", Change: &tfjson.Change{Actions: tfjson.Actions{tfjson.ActionDelete, tfjson.ActionCreate}}}
 	other := &tfjson.ResourceChange{Address: "auth0_client.other", Type: "auth0_client", Change: &tfjson.Change{Actions: tfjson.Actions{tfjson.ActionUpdate}}}
@@ -143,7 +178,10 @@ func TestGuardFindings(t *testing.T) {
 		{"wrong key added", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(old, third), nil), addNext, "1.55.0", []string{RuleUnintended}},
 		{"extra removal", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old, next), credsValue(cred(t, 2, "third", "")), nil), Intent{Credentials: credsAddr, AddKID: kidOf(t, 2)}, "1.55.0", []string{RuleUnintended}},
 		{"survivor altered", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(expiring, next), nil), addNext, "1.55.0", []string{RuleAltered}},
-		{"survivor expiry unknown", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(old, next), unknownExpiry), addNext, "1.55.0", []string{RuleAltered}},
+		{"survivor expiry unknown", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(old, next), unknownExpiry), addNext, "1.55.0", nil},
+		{"survivor expiry removed", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(expiring, next), credsValue(next, old), nil), Intent{Credentials: credsAddr}, "1.55.0", []string{RuleAltered}},
+		{"survivor stops parsing its certificate", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(parsing), credsValue(old, next), nil), addNext, "1.55.0", []string{RuleAltered}},
+		{"survivor algorithm changed", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(ps256, next), nil), addNext, "1.55.0", []string{RuleRename, RuleUnintended, RuleUnintended}},
 		{"other resource", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(old, next), nil, other), addNext, "1.55.0", []string{RuleOtherResources}},
 		{"other resource accepted", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(old, next), nil, other), Intent{Credentials: credsAddr, AddKID: kidOf(t, 1), AcceptOther: []string{"auth0_client.other"}}, "1.55.0", nil},
 		{"credentials untouched", &tfjson.Plan{}, addNext, "1.55.0", []string{RuleUnintended}},

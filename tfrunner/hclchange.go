@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -69,9 +70,11 @@ func (r *hclResource) newCredential(c NewCredentialBlock, dir string) (Credentia
 	if !slices.Contains(hclAlgorithms, c.Algorithm) {
 		return CredentialBlock{}, fmt.Errorf("algorithm %q is not one Auth0 accepts for credentials (%s)", c.Algorithm, strings.Join(hclAlgorithms, ", "))
 	}
-	want := CredentialBlock{Name: c.Name, CredentialType: "public_key", Algorithm: c.Algorithm}
-	if c.ParseExpiryFromCert {
-		want.ParseExpiryFromCert = &c.ParseExpiryFromCert
+	want := CredentialBlock{Name: c.Name, CredentialType: "public_key", Algorithm: c.Algorithm, ParseExpiryFromCert: c.ParseExpiryFromCert, ExpiresAt: c.ExpiresAt}
+	if c.ExpiresAt != "" {
+		if _, err := time.Parse(time.RFC3339, c.ExpiresAt); err != nil {
+			return CredentialBlock{}, fmt.Errorf("the new credential's expires_at %q is not an RFC 3339 time", c.ExpiresAt)
+		}
 	}
 	if r.public.PEMStyle == PEMHeredoc {
 		want.PEM = strings.ReplaceAll(c.PEM, "\r\n", "\n")
@@ -180,8 +183,11 @@ func renderCredential(c NewCredentialBlock, pemExpr hclwrite.Tokens, in hclLayou
 	body.SetAttributeValue("name", cty.StringVal(c.Name))
 	body.SetAttributeValue("credential_type", cty.StringVal("public_key"))
 	body.SetAttributeValue("algorithm", cty.StringVal(c.Algorithm))
-	if c.ParseExpiryFromCert {
-		body.SetAttributeValue("parse_expiry_from_cert", cty.True)
+	if c.ParseExpiryFromCert != nil {
+		body.SetAttributeValue("parse_expiry_from_cert", cty.BoolVal(*c.ParseExpiryFromCert))
+	}
+	if c.ExpiresAt != "" {
+		body.SetAttributeValue("expires_at", cty.StringVal(c.ExpiresAt))
 	}
 	body.SetAttributeRaw("pem", pemExpr)
 

@@ -62,7 +62,8 @@ type NewCredentialBlock struct {
 	Algorithm           string // RS256, RS384 or PS256
 	PEM                 string // public key or certificate PEM text, written as a heredoc (PEMHeredoc)
 	PEMFile             string // file that holds that PEM, relative to the workspace or absolute (PEMFile)
-	ParseExpiryFromCert bool   // let Auth0 take the expiry from the certificate
+	ParseExpiryFromCert *bool  // let Auth0 take the expiry from the certificate; nil leaves it out
+	ExpiresAt           string // explicit expiry as the provider writes it (…T12:00:00.000Z); "" for none
 }
 
 // Edit is the new content of one .tf file; nothing is written until Write.

@@ -10,6 +10,7 @@ import (
 
 	"rekey/keys"
 	"rekey/sandbox"
+	"rekey/sandbox/sandboxtest"
 	"rekey/tfrunner"
 	"rekey/tfrunner/tftest"
 )
@@ -25,11 +26,11 @@ type sandboxRun struct {
 	client   sandbox.ManifestClient // billing-worker
 }
 
-func startSandboxWorkspace(t testing.TB) *sandboxRun {
+func startSandboxWorkspace(t testing.TB, provider sandbox.Provider) *sandboxRun {
 	t.Helper()
 	bin := tftest.Terraform(t)
 	srv, m, err := sandbox.Setup(context.Background(), t.TempDir(), sandbox.SetupOptions{
-		Terraform: &sandbox.TerraformOptions{Binary: bin, Executable: tftest.Rekey(t)},
+		Terraform: &sandbox.TerraformOptions{Binary: bin, Provider: provider},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +125,7 @@ func newPublicKey(t testing.TB) (pem, kid string) {
 // changes of a rotation on the sandbox with real Terraform and the stand-in provider.
 func TestAttachAndRetireThroughTerraform(t *testing.T) {
 	ctx := context.Background()
-	s := startSandboxWorkspace(t)
+	s := startSandboxWorkspace(t, sandboxtest.RealProvider(t))
 	oldKID := s.client.Credentials[0].KID
 	newPEM, newKID := newPublicKey(t)
 	planFile := filepath.Join(t.TempDir(), "rekey.tfplan")
@@ -199,11 +200,10 @@ func sortedPair(a, b string) []string {
 	return pair
 }
 
-// TestGuardBlocksRealDangerousPlans: the guard reads real plans of the stand-in provider and
-// blocks a rename of the surviving credential and the legacy provider's replace.
-func TestGuardBlocksRealDangerousPlans(t *testing.T) {
-	ctx := context.Background()
-	s := startSandboxWorkspace(t)
+// TestGuardBlocksARealRename: the guard reads a real plan of the real provider that renames the
+// surviving credential, and blocks it.
+func TestGuardBlocksARealRename(t *testing.T) {
+	s := startSandboxWorkspace(t, sandboxtest.RealProvider(t))
 	oldKID := s.client.Credentials[0].KID
 	mainTF := filepath.Join(s.manifest.TerraformDir, "main.tf")
 	original, err := os.ReadFile(mainTF)
@@ -212,48 +212,55 @@ func TestGuardBlocksRealDangerousPlans(t *testing.T) {
 	}
 	_, res := s.credentials(t)
 	oldName := res.Credentials[0].Name
+	renamed := strings.Replace(string(original), `"`+oldName+`"`, `"Current Credential"`, 1)
+	if err := os.WriteFile(mainTF, []byte(renamed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.WriteFile(mainTF, original, 0o644) })
+	_, findings := s.planAndGuard(t, filepath.Join(t.TempDir(), "p"), tfrunner.Intent{Credentials: res.Address, Client: res.ClientRef})
+	if !hasRule(findings, tfrunner.RuleRename) {
+		t.Fatalf("a rename of %s (kid %s) was not blocked: %+v", oldName, oldKID, findings)
+	}
+}
 
-	t.Run("rename", func(t *testing.T) {
-		renamed := strings.Replace(string(original), `"`+oldName+`"`, `"Current Credential"`, 1)
-		if err := os.WriteFile(mainTF, []byte(renamed), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.WriteFile(mainTF, original, 0o644) })
-		_, findings := s.planAndGuard(t, filepath.Join(t.TempDir(), "p"), tfrunner.Intent{Credentials: res.Address, Client: res.ClientRef})
-		if !hasRule(findings, tfrunner.RuleRename) {
-			t.Fatalf("a rename of %s (kid %s) was not blocked: %+v", oldName, oldKID, findings)
-		}
-	})
-
-	t.Run("legacy provider", func(t *testing.T) {
-		cliConfig, err := tfrunner.InstallMirror(filepath.Dir(s.manifest.TerraformCLIConfig), tftest.Rekey(t), tfrunner.StandInProviderVersion, "1.46.0")
-		if err != nil || cliConfig != s.manifest.TerraformCLIConfig {
-			t.Fatalf("mirror with 1.46.0: %s %v", cliConfig, err)
-		}
-		legacy := strings.Replace(string(original), `version = ">= 1.47.0"`, `version = "1.46.0"`, 1)
-		if legacy == string(original) {
-			t.Fatal("the workspace has no provider version constraint to pin")
-		}
-		if err := os.WriteFile(mainTF, []byte(legacy), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.runner.Init(ctx, true); err != nil {
-			t.Fatal(err)
-		}
-		ws, res := s.credentials(t)
-		newPEM, newKID := newPublicKey(t)
-		edit, err := ws.AddCredential(res, tfrunner.NewCredentialBlock{Name: "next", Algorithm: "RS256", PEM: newPEM})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := edit.Write(); err != nil {
-			t.Fatal(err)
-		}
-		_, findings := s.planAndGuard(t, filepath.Join(t.TempDir(), "p"), tfrunner.Intent{Credentials: res.Address, Client: res.ClientRef, AddKID: newKID})
-		if !hasRule(findings, tfrunner.RuleReplace) || !hasRule(findings, tfrunner.RuleProviderVersion) {
-			t.Fatalf("the legacy provider's replace was not blocked: %+v", findings)
-		}
-	})
+// TestGuardBlocksTheLegacyReplace: with the stand-in playing provider 1.46 (the real one is
+// not available at that version here), the guard blocks the plan that replaces the whole
+// credentials resource.
+func TestGuardBlocksTheLegacyReplace(t *testing.T) {
+	ctx := context.Background()
+	s := startSandboxWorkspace(t, sandboxtest.StandIn(t))
+	mainTF := filepath.Join(s.manifest.TerraformDir, "main.tf")
+	original, err := os.ReadFile(mainTF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cliConfig, err := tfrunner.InstallMirror(filepath.Dir(s.manifest.TerraformCLIConfig), tftest.Rekey(t), tfrunner.StandInProviderVersion, "1.46.0")
+	if err != nil || cliConfig != s.manifest.TerraformCLIConfig {
+		t.Fatalf("mirror with 1.46.0: %s %v", cliConfig, err)
+	}
+	legacy := strings.Replace(string(original), `version = ">= 1.47.0"`, `version = "1.46.0"`, 1)
+	if legacy == string(original) {
+		t.Fatal("the workspace has no provider version constraint to pin")
+	}
+	if err := os.WriteFile(mainTF, []byte(legacy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.runner.Init(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	ws, res := s.credentials(t)
+	newPEM, newKID := newPublicKey(t)
+	edit, err := ws.AddCredential(res, tfrunner.NewCredentialBlock{Name: "next", Algorithm: "RS256", PEM: newPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := edit.Write(); err != nil {
+		t.Fatal(err)
+	}
+	_, findings := s.planAndGuard(t, filepath.Join(t.TempDir(), "p"), tfrunner.Intent{Credentials: res.Address, Client: res.ClientRef, AddKID: newKID})
+	if !hasRule(findings, tfrunner.RuleReplace) || !hasRule(findings, tfrunner.RuleProviderVersion) {
+		t.Fatalf("the legacy provider's replace was not blocked: %+v", findings)
+	}
 }
 
 func hasRule(findings []tfrunner.Finding, rule string) bool {

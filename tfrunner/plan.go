@@ -3,6 +3,8 @@ package tfrunner
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	tfjson "github.com/hashicorp/terraform-json"
 
@@ -37,29 +39,71 @@ func (c ResourceChange) Action() string {
 }
 
 // CredentialsChange is the planned change to one auth0_client_credentials resource's
-// private_key_jwt credentials, matched by their identity (name, type, algorithm and pem).
+// private_key_jwt credentials. Credentials are matched by identity (name, algorithm and the
+// key's kid), never by their position in the set.
 type CredentialsChange struct {
 	Address string
 	Added   []PlannedCredential
 	Removed []PlannedCredential
 	Kept    []PlannedCredential
-	// Altered lists kept credentials whose other attributes (expiry, parse_expiry_from_cert) change.
-	Altered []PlannedCredential
+	// Altered lists kept credentials whose expiry or parse_expiry_from_cert really changes.
+	Altered []Alteration
 	After   int // credentials after the apply
 }
 
 // PlannedCredential is a credential as the plan shows it; its kid is computed from the pem.
 type PlannedCredential struct {
-	ID        string // cred_…; empty for one not yet created
-	Name      string
-	Algorithm string
-	KID       string
-	pem       string
-	rest      map[string]any // the other configurable attributes, for detecting alterations
+	ID          string // cred_…; empty for one not yet created
+	Name        string
+	Algorithm   string // RS256 when the plan leaves it empty, the provider's default
+	KID         string
+	ParseExpiry bool // parse_expiry_from_cert; null and false mean the same to the provider
+	Expiry      PlannedExpiry
 }
 
-// configurable credential attributes that are not part of a credential's identity.
-var alterableAttributes = []string{"expires_at", "parse_expiry_from_cert"}
+// Alteration is a kept credential before and after a plan that really changes it.
+type Alteration struct{ Before, After PlannedCredential }
+
+// Describe says what changes, e.g. "expires_at 2030-01-01T00:00:00Z → none".
+func (a Alteration) Describe() string {
+	var parts []string
+	if a.Before.ParseExpiry != a.After.ParseExpiry {
+		parts = append(parts, fmt.Sprintf("parse_expiry_from_cert %t → %t", a.Before.ParseExpiry, a.After.ParseExpiry))
+	}
+	if a.After.Expiry.changedFrom(a.Before.Expiry) {
+		parts = append(parts, fmt.Sprintf("expires_at %s → %s", a.Before.Expiry, a.After.Expiry))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// PlannedExpiry is a credential's expires_at in a plan: none, a known instant, or unknown
+// until the apply. The providers write "no expiry" as null or "", and instants with or without
+// milliseconds; those are representation details, not changes.
+type PlannedExpiry struct {
+	Unknown bool
+	At      time.Time // zero: no expiry
+}
+
+// String is the expiry as RFC 3339, "none" or "(known after apply)".
+func (x PlannedExpiry) String() string {
+	switch {
+	case x.Unknown:
+		return "(known after apply)"
+	case x.At.IsZero():
+		return "none"
+	}
+	return x.At.UTC().Format(time.RFC3339)
+}
+
+// changedFrom reports whether x, planned after, really changes the expiry before: an expiry
+// known after the apply only is not a change (the provider recomputes a set element's
+// computed attributes when the set changes; a configured expiry would be known at plan time).
+func (x PlannedExpiry) changedFrom(before PlannedExpiry) bool {
+	if x.Unknown || before.Unknown {
+		return false
+	}
+	return !x.At.Equal(before.At)
+}
 
 // ReadPlan summarises a saved plan; credentialsAddress names the resource whose credentials
 // are described in detail.
@@ -100,7 +144,7 @@ func readCredentialsChange(rc *tfjson.ResourceChange) (*CredentialsChange, error
 		}
 		cc.Kept = append(cc.Kept, b)
 		if !b.sameAttributes(after[i]) {
-			cc.Altered = append(cc.Altered, b)
+			cc.Altered = append(cc.Altered, Alteration{Before: b, After: after[i]})
 		}
 	}
 	for _, a := range after {
@@ -112,21 +156,14 @@ func readCredentialsChange(rc *tfjson.ResourceChange) (*CredentialsChange, error
 }
 
 func (c PlannedCredential) sameIdentity(o PlannedCredential) bool {
-	return c.Name == o.Name && c.Algorithm == o.Algorithm && c.pem == o.pem
+	return c.Name == o.Name && c.Algorithm == o.Algorithm && c.KID == o.KID
 }
 
-func (c PlannedCredential) sameAttributes(o PlannedCredential) bool {
-	for _, k := range alterableAttributes {
-		if c.rest[k] != o.rest[k] {
-			return false
-		}
-	}
-	return true
+// sameAttributes reports whether after, the same credential planned after the apply, keeps
+// c's parse_expiry_from_cert and expiry.
+func (c PlannedCredential) sameAttributes(after PlannedCredential) bool {
+	return c.ParseExpiry == after.ParseExpiry && !after.Expiry.changedFrom(c.Expiry)
 }
-
-// unknownValue stands for an attribute whose value is known only after the apply; it equals
-// no real value, so a kept credential whose attribute turns unknown counts as altered.
-type unknownValue struct{}
 
 // plannedCredentials reads private_key_jwt[0].credentials from a before or after value, with
 // the matching after_unknown value (nil for before).
@@ -140,13 +177,13 @@ func plannedCredentials(value, unknown any) ([]PlannedCredential, error) {
 			return nil, fmt.Errorf("a credentials entry is not an object")
 		}
 		c := PlannedCredential{
-			ID: str(m["id"]), Name: str(m["name"]), Algorithm: str(m["algorithm"]), pem: str(m["pem"]),
-			KID: str(m["key_id"]), rest: map[string]any{},
+			ID: str(m["id"]), Name: str(m["name"]), Algorithm: str(m["algorithm"]), KID: str(m["key_id"]),
+			ParseExpiry: m["parse_expiry_from_cert"] == true,
 		}
 		if c.Algorithm == "" {
 			c.Algorithm = "RS256"
 		}
-		if pub, err := keys.ParsePublic([]byte(c.pem)); pub.Key != nil {
+		if pub, err := keys.ParsePublic([]byte(str(m["pem"]))); pub.Key != nil {
 			c.KID = keys.Thumbprint(pub.Key)
 		} else if c.KID == "" {
 			return nil, fmt.Errorf("credential %q: pem is not a public key or certificate: %w", c.Name, err)
@@ -155,15 +192,27 @@ func plannedCredentials(value, unknown any) ([]PlannedCredential, error) {
 		if i < len(unknownItems) {
 			unknownAttrs, _ = unknownItems[i].(map[string]any)
 		}
-		for _, k := range alterableAttributes {
-			c.rest[k] = m[k]
-			if unknownAttrs[k] == true {
-				c.rest[k] = unknownValue{}
-			}
+		expiry, err := plannedExpiry(m["expires_at"], unknownAttrs["expires_at"] == true)
+		if err != nil {
+			return nil, fmt.Errorf("credential %q: %w", c.Name, err)
 		}
+		c.Expiry = expiry
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// plannedExpiry reads an expires_at value: null or "" is no expiry.
+func plannedExpiry(value any, unknown bool) (PlannedExpiry, error) {
+	s := str(value)
+	if unknown || s == "" {
+		return PlannedExpiry{Unknown: unknown}, nil
+	}
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return PlannedExpiry{}, fmt.Errorf("expires_at %q is not an RFC 3339 time: %w", s, err)
+	}
+	return PlannedExpiry{At: at}, nil
 }
 
 // credentialItems returns the private_key_jwt[0].credentials list of a resource value.

@@ -118,9 +118,12 @@ func fetchClientCmd(ctx context.Context, t steps.Tenant, owner int, clientID str
 
 // workspaceInfo is what the Terraform workspace says about a client's credentials.
 type workspaceInfo struct {
-	Resource    string // auth0_client_credentials address; "" when unknown
-	File        string // the .tf file that declares it
-	Blocks      int    // its credentials blocks
+	Resource string // auth0_client_credentials address; "" when unknown
+	File     string // the .tf file that declares it
+	Blocks   int    // its credentials blocks
+	// Keys describes each block's key by kid (the tenant's record left empty), so that the
+	// new-key form can offer a key like the current one.
+	Keys        map[string]steps.CurrentKey
 	ResourceErr error  // why the resource is unknown
 	Provider    string // locked auth0 provider version; "" when unknown
 	ProviderErr error  // why the provider version is unknown
@@ -160,6 +163,12 @@ func readWorkspace(ctx context.Context, tf tfrunner.Config, dir, clientID string
 		var res *tfrunner.CredentialsResource
 		if res, err = ws.FindCredentials(clientID, resolve); err == nil {
 			info.Resource, info.Blocks = res.Address, len(res.Credentials)
+			info.Keys = map[string]steps.CurrentKey{}
+			for _, b := range res.Credentials {
+				if cur := steps.ReadCurrentKey(dir, tenant.Credential{}, b); cur.Public.Key != nil {
+					info.Keys[keys.Thumbprint(cur.Public.Key)] = cur
+				}
+			}
 			info.File, _ = filepath.Rel(dir, res.File)
 			if info.File == "" || info.File[0] == '.' {
 				info.File = res.File

@@ -45,7 +45,8 @@ type Backend struct {
 	// Consumer returns the stats of the sandbox demo consumer of a client (nil when it has
 	// none); the field is nil outside the sandbox.
 	Consumer func(clientID string) *consumer.Stats
-	Sandbox  bool // shows a SANDBOX badge
+	Sandbox  bool   // shows a SANDBOX badge
+	Provider string // the sandbox's auth0 provider, shown beside the badge ("auth0 1.54.1 (real)")
 }
 
 // Prepare builds the Backend (e.g. starting the sandbox), reporting progress lines for the
@@ -298,7 +299,7 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 		m.layout()
 		return nil
 	case startRotationMsg:
-		m.rotation = newRotationScreen(m.c, msg.client, msg.journal, msg.opts, msg.known)
+		m.rotation = newRotationScreen(m.c, msg.client, msg.journal, msg.opts, msg.known, msg.current)
 		m.screen = screenRotation
 		m.layout()
 		return m.rotation.init()
@@ -409,6 +410,9 @@ func (m *model) header() string {
 	right := ""
 	if m.c.backend.Sandbox {
 		right = st.Sandbox.Render("SANDBOX")
+		if p := m.c.backend.Provider; p != "" {
+			right = st.Crumb.Render(p) + " " + right
+		}
 	}
 	room := m.width - lipgloss.Width(left) - lipgloss.Width(right) - 3
 	if room > 0 && crumb != "" {

@@ -121,6 +121,7 @@ type startRotationMsg struct {
 	journal *steps.Journal
 	opts    steps.Options     // the backend's base options for the client
 	known   map[string]string // kid → private key file
+	current steps.CurrentKey  // the key being replaced, as far as it is known
 }
 
 // rotationFinishedMsg opens the done screen.

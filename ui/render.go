@@ -92,7 +92,7 @@ func renderPlan(st Styles, p *tfrunner.PlanSummary, findings []tfrunner.Finding,
 			cred(st.Subtle, "= keeps", k)
 		}
 		for _, a := range cc.Altered {
-			cred(st.Warn, "~ alters", a)
+			cred(st.Warn, "~ alters", a.Before)
 		}
 		lines = append(lines, st.Subtle.Render(fmt.Sprintf("    %d credential(s) after the apply", cc.After)))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"rekey/consumer"
 	"rekey/sandbox"
+	"rekey/sandbox/sandboxtest"
 	"rekey/steps"
 	"rekey/sysconfig"
 	"rekey/tenant"
@@ -31,7 +32,7 @@ func TestSandboxRotationThroughTheWizard(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	srv, man, err := sandbox.Setup(ctx, dir, sandbox.SetupOptions{
-		Terraform: &sandbox.TerraformOptions{Binary: tftest.Terraform(t), Executable: tftest.Rekey(t)},
+		Terraform: sandboxtest.Terraform(t),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -114,10 +114,25 @@ func (s *clientScreen) key(msg tea.KeyMsg) tea.Cmd {
 		case s.client.AuthMethod != "private_key_jwt":
 			s.note = fmt.Sprintf("%s authenticates with %s; rekey rotates private_key_jwt credentials only.", s.client.Name, orNone(s.client.AuthMethod))
 		default:
-			return send(startRotationMsg{client: s.client, journal: s.inProgress(), opts: s.opts, known: s.known})
+			return send(startRotationMsg{client: s.client, journal: s.inProgress(), opts: s.opts, known: s.known, current: s.currentKey()})
 		}
 	}
 	return nil
+}
+
+// currentKey is the attached credential a rotation replaces, with its HCL block's key when
+// the workspace declares it.
+func (s *clientScreen) currentKey() steps.CurrentKey {
+	attached := s.client.Attached()
+	if len(attached) == 0 {
+		return steps.CurrentKey{}
+	}
+	var cur steps.CurrentKey
+	if s.ws != nil {
+		cur = s.ws.Keys[attached[0].KID]
+	}
+	cur.Credential = attached[0]
+	return cur
 }
 
 // inProgress is the journal of a rotation in progress, or nil.

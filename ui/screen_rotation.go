@@ -137,10 +137,10 @@ type rotationScreen struct {
 // maxLog is how many output lines the log keeps.
 const maxLog = 2000
 
-func newRotationScreen(c *common, client tenant.Client, journal *steps.Journal, base steps.Options, known map[string]string) *rotationScreen {
+func newRotationScreen(c *common, client tenant.Client, journal *steps.Journal, base steps.Options, known map[string]string, current steps.CurrentKey) *rotationScreen {
 	s := &rotationScreen{
 		c: c, id: c.nextID(), client: client, base: base, known: known, journal: journal,
-		form: newGenForm(), byStep: map[steps.Step][]entry{}, width: 80, height: 20,
+		form: newGenForm(steps.Shape(base, current)), byStep: map[steps.Step][]entry{}, width: 80, height: 20,
 	}
 	s.audience = base.Audience
 	s.logView = viewport.New(80, 10)

@@ -36,16 +36,18 @@ func (h *harness) waitQuestion(s steps.Step) *pendingQuestion {
 	return h.rot().q
 }
 
+// TestFormEnterAcceptsDefaults: the form preselects a key like the current one (a bare
+// 2048-bit RS256 key), says so, and enter leaves every choice to the engine's like-for-like.
 func TestFormEnterAcceptsDefaults(t *testing.T) {
 	f := newFixture(t)
 	e := newScriptedEngine(f)
 	h := toForm(t, f, e, 80, 24)
-	checkFrame(t, h.m.View(), 80, 24, "New key for billing-service", "[RS256]", "[3072]", "[0]", "0 = no certificate", "Start rotation")
+	checkFrame(t, h.m.View(), 80, 24, "New key for billing-service", "[RS256]", "[2048]", "0 = a bare public key", "0 = no explicit expires_at", "like the current key", "Start rotation")
 	h.press("enter")
 	h.waitQuestion(steps.Attach)
 	got := e.options[0]
-	if got.Alg != "RS256" || got.Bits != 3072 || got.CertDays != 0 || got.Client != f.client.ID || got.TerraformDir != f.dir {
-		t.Fatalf("options %+v, want RS256/3072/0 for %s in %s", got, f.client.ID, f.dir)
+	if got.Alg != "" || got.Bits != 0 || got.CertDays != nil || got.ExpiryDays != nil || got.Client != f.client.ID || got.TerraformDir != f.dir {
+		t.Fatalf("options %+v, want every shape choice unset (like the current key) for %s in %s", got, f.client.ID, f.dir)
 	}
 }
 
@@ -55,27 +57,38 @@ func TestFormChangesChoices(t *testing.T) {
 	h := toForm(t, f, e, 80, 24)
 	h.press("right", "tab", "right", "down", "backspace")
 	h.typeText("365")
-	checkFrame(t, h.m.View(), 80, 24, "[RS384]", "[4096]", "[365]", "expires in 365 days")
-	h.press("shift+tab", "left", "up", "left", "left") // size back to 3072, algorithm wraps to PS256
+	checkFrame(t, h.m.View(), 80, 24, "[RS384]", "[3072]", "[365]", "365 days on, is the expiry")
+	h.press("shift+tab", "left", "up", "left", "left") // size back to 2048, algorithm wraps to PS256
 	h.press("enter")
 	h.waitQuestion(steps.Attach)
 	got := e.options[0]
-	if got.Alg != "PS256" || got.Bits != 3072 || got.CertDays != 365 {
-		t.Fatalf("options %s/%d/%d, want PS256/3072/365", got.Alg, got.Bits, got.CertDays)
+	if got.Alg != "PS256" || got.Bits != 0 || got.CertDays == nil || *got.CertDays != 365 || got.ExpiryDays != nil {
+		t.Fatalf("options %+v, want PS256, bits like the current key, a 365-day certificate", got)
 	}
+}
+
+func TestFormRefusesCertificateAndExpiry(t *testing.T) {
+	f := newFixture(t)
+	e := newScriptedEngine(f)
+	h := toForm(t, f, e, 80, 24)
+	h.press("tab", "tab", "right", "tab", "right", "enter")
+	if runs, _ := e.counts(); runs != 0 || h.rot().phase != phaseForm {
+		t.Fatal("the rotation started with both a certificate and an explicit expiry")
+	}
+	checkFrame(t, h.m.View(), 80, 24, "either the certificate or the explicit expiry")
 }
 
 func TestFormDaysPresetsAndLimit(t *testing.T) {
 	f := newFixture(t)
 	e := newScriptedEngine(f)
 	h := toForm(t, f, e, 80, 24)
-	h.press("tab", "tab", "right", "right")
-	if h.rot().form.days != "180" {
-		t.Fatalf("two presets up from 0: %q, want 180", h.rot().form.days)
+	h.press("tab", "tab", "right", "right", "right")
+	if got := h.rot().form.days[fieldCert]; got != "180" {
+		t.Fatalf("three presets up from 0: %q, want 180", got)
 	}
 	h.press("left")
-	if h.rot().form.days != "90" {
-		t.Fatalf("one preset down: %q, want 90", h.rot().form.days)
+	if got := h.rot().form.days[fieldCert]; got != "90" {
+		t.Fatalf("one preset down: %q, want 90", got)
 	}
 	h.typeText("999") // 90999 > 36500
 	h.press("enter")

@@ -78,11 +78,13 @@ func Main(m *testing.M) {
 }
 
 // RealProviderEnv names the variable that holds the path of a real terraform-provider-auth0
-// binary, named as in a filesystem mirror (terraform-provider-auth0_vX.Y.Z).
+// binary, named as in a filesystem mirror (terraform-provider-auth0_vX.Y.Z); it is the
+// variable rekey itself reads (sandbox.ProviderEnv), for tests in packages the sandbox imports.
 const RealProviderEnv = "REKEY_AUTH0_PROVIDER"
 
 // RealProvider returns the path of the real auth0 provider binary the tests run against; a
-// test fails (never skips) when there is none.
+// test fails (never skips) when there is none. Elsewhere, sandboxtest.RealProvider also
+// accepts the public registry, as rekey does.
 func RealProvider(t testing.TB) string {
 	t.Helper()
 	path := os.Getenv(RealProviderEnv)
