@@ -63,14 +63,21 @@ type env struct {
 	oldKID, oldKeyFile string
 }
 
-// newEnv starts a fresh sandbox in a temporary folder, seeded through Terraform.
+// newEnv starts a fresh sandbox in a temporary folder, seeded through Terraform with the real
+// auth0 provider.
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvWith(t, sandboxtest.RealProvider(t))
+}
+
+// newEnvWith starts a fresh sandbox whose workspace runs provider.
+func newEnvWith(t *testing.T, provider sandbox.Provider) *env {
 	t.Helper()
 	dir := t.TempDir()
 	bin := tftest.Terraform(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, m, err := sandbox.Setup(ctx, dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Provider: sandboxtest.RealProvider(t)}})
+	srv, m, err := sandbox.Setup(ctx, dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Provider: provider}})
 	if err != nil {
 		t.Fatalf("sandbox.Setup: %v", err)
 	}

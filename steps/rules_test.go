@@ -14,6 +14,7 @@ import (
 
 	"rekey/keys"
 	"rekey/sandbox"
+	"rekey/sandbox/sandboxtest"
 	"rekey/steps"
 	"rekey/tfrunner"
 	"rekey/tfrunner/tftest"
@@ -242,10 +243,11 @@ func TestRetireGuardBlocksRename(t *testing.T) {
 
 // TestPreflightBlocksOldProvider: a workspace locked to auth0 provider 1.46.0 (which replaces
 // the whole credentials resource on any change) is refused in preflight with ErrUnsafe and an
-// explanation naming 1.47; nothing changes.
+// explanation naming 1.47; nothing changes. The stand-in plays 1.46: the real one is not
+// available at that version here.
 func TestPreflightBlocksOldProvider(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newEnvWith(t, sandboxtest.StandIn(t))
 	if _, err := tfrunner.InstallMirror(filepath.Dir(e.m.TerraformCLIConfig), tftest.Rekey(t), tfrunner.StandInProviderVersion, "1.46.0"); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -40,6 +42,46 @@ func (e *ProviderError) Error() string {
 		msg += ": " + e.Detail
 	}
 	return msg
+}
+
+// StateProviderError means the workspace's auth0 provider cannot read the Terraform state:
+// another provider (or version) wrote it. rekey changed nothing; the operator brings state
+// and provider in line first.
+type StateProviderError struct {
+	Dir    string
+	Newer  bool   // the state was written by a newer provider, or a different one, than the selected
+	Detail string // Terraform's message
+}
+
+func (e *StateProviderError) Error() string {
+	if e.Newer {
+		return fmt.Sprintf("the Terraform state in %s was written by another auth0 provider (a newer version, or a different build) than the one `terraform init` selected, "+
+			"which cannot read it; nothing was changed. Select the provider that wrote it again (its version in required_providers, then `terraform init -upgrade`), "+
+			"run `terraform apply -refresh-only` there, then run rekey again. Terraform said: %s", e.Dir, e.Detail)
+	}
+	return fmt.Sprintf("the Terraform state in %s was written with an older schema of the auth0 provider than the one selected; nothing was changed. "+
+		"Run `terraform apply -refresh-only` in %s (the provider upgrades the state; check that the plan changes nothing else), then run rekey again. Terraform said: %s", e.Dir, e.Dir, e.Detail)
+}
+
+// stateNewerMessages are what Terraform says when the selected provider cannot read a state
+// written by another provider; stateOlderMessages, when the state has an older schema version.
+var (
+	stateNewerMessages = []string{"managed by newer provider version", "from prior state", "Failed to marshal state"}
+	// schemaMismatch is `terraform show -json`'s message, in either direction.
+	schemaMismatch = regexp.MustCompile(`schema version (\d+) for \S+ in state does not match version (\d+) from the provider`)
+)
+
+// stateProviderError recognises a state the selected provider cannot read in text.
+func stateProviderError(dir, text, detail string) (*StateProviderError, bool) {
+	if m := schemaMismatch.FindStringSubmatch(text); m != nil {
+		inState, _ := strconv.Atoi(m[1])
+		fromProvider, _ := strconv.Atoi(m[2])
+		return &StateProviderError{Dir: dir, Newer: inState > fromProvider, Detail: detail}, true
+	}
+	if containsAny(text, stateNewerMessages) {
+		return &StateProviderError{Dir: dir, Newer: true, Detail: detail}, true
+	}
+	return nil, false
 }
 
 // CommandError is any other failure of a Terraform command.
@@ -79,6 +121,9 @@ func classify(command, dir string, diags []diagnostic, err error) error {
 	case containsAny(text, notInitializedSummaries):
 		return &NotInitializedError{Dir: dir, Reason: firstSummary(diags, err)}
 	}
+	if e, ok := stateProviderError(dir, text, firstSummary(diags, err)); ok {
+		return e
+	}
 	for _, d := range diags {
 		if d.Address != "" {
 			return &ProviderError{Address: d.Address, Summary: d.Summary, Detail: d.Detail}
@@ -104,5 +149,8 @@ func firstSummary(diags []diagnostic, err error) string {
 		}
 		return msg
 	}
-	return strings.TrimSpace(err.Error())
+	return strings.TrimSpace(exitStatusLine.ReplaceAllString(err.Error(), ""))
 }
+
+// exitStatusLine is the "exit status 1" line terraform-exec puts before Terraform's stderr.
+var exitStatusLine = regexp.MustCompile(`^exit status \d+\n`)
