@@ -60,8 +60,9 @@ func (p Provider) Label() string {
 // comes from it.
 var providerBinaryName = regexp.MustCompile(`^terraform-provider-auth0_v(\d+\.\d+\.\d+)$`)
 
-// registryVersionsURL answers when the public registry is reachable.
-const registryVersionsURL = "https://registry.terraform.io/v1/providers/auth0/auth0/versions"
+// registryVersionsURL answers when the public registry is reachable (a variable: tests point
+// it at a local server).
+var registryVersionsURL = "https://registry.terraform.io/v1/providers/auth0/auth0/versions"
 
 // ChooseProvider picks the auth0 provider for the sandbox's workspace: explicit (--provider
 // PATH), else $REKEY_AUTH0_PROVIDER, else the public registry when it answers, else the

@@ -195,11 +195,32 @@ func (s setup) run(ctx context.Context, fresh bool) (*Manifest, error) {
 			return nil, err
 		}
 	} else if tf != nil {
+		if err := s.checkProviderKept(); err != nil {
+			return nil, err
+		}
 		if ws, err = s.terraform(ctx, mgmt, false); err != nil {
 			return nil, err
 		}
 	}
 	return writeFiles(s.dir, s.srv, mgmt, ws)
+}
+
+// checkProviderKept refuses to restart a workspace the real provider made with the stand-in:
+// the stand-in cannot read the real provider's state of auth0_client.
+func (s setup) checkProviderKept() error {
+	data, err := os.ReadFile(filepath.Join(s.dir, manifestFile))
+	if err != nil {
+		return nil // an older sandbox folder, or none written yet: nothing recorded
+	}
+	var last Manifest
+	if json.Unmarshal(data, &last) != nil || last.Provider == nil {
+		return nil
+	}
+	if now := s.opts.Terraform.Provider; last.Provider.Kind != ProviderStandIn && now.Kind == ProviderStandIn {
+		return fmt.Errorf("sandbox: the workspace in %s was made with the %s, and rekey's stand-in cannot read that state; "+
+			"start it with the real provider again: --provider PATH or %s=PATH", filepath.Join(s.dir, terraformDir), last.Provider, ProviderEnv)
+	}
+	return nil
 }
 
 // terraform initialises the workspace (and applies it, with apply).

@@ -189,10 +189,36 @@ func ptr[T any](v T) *T { return &v }
 
 func TestMain(m *testing.M) { tftest.Main(m) }
 
+// realProvider is the real auth0 provider the tests run against ($REKEY_AUTH0_PROVIDER).
+func realProvider(t *testing.T) Provider {
+	t.Helper()
+	p, err := RealProvider(tftest.RealProvider(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// standIn is rekey's stand-in provider, served by the test build of rekey.
+func standIn(t *testing.T) Provider {
+	return Provider{Kind: ProviderStandIn, Version: tfrunner.StandInProviderVersion, Path: tftest.Rekey(t)}
+}
+
+// TestSetupThroughTerraform: Terraform itself creates the seeded clients and credentials with
+// the real provider, and with the stand-in; plan is clean afterwards and after a restart.
 func TestSetupThroughTerraform(t *testing.T) {
+	for name, provider := range map[string]func(*testing.T) Provider{"real": realProvider, "stand-in": standIn} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			setupThroughTerraform(t, provider(t))
+		})
+	}
+}
+
+func setupThroughTerraform(t *testing.T, provider Provider) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	tf := &TerraformOptions{Binary: tftest.Terraform(t), Executable: tftest.Rekey(t)}
+	tf := &TerraformOptions{Binary: tftest.Terraform(t), Provider: provider}
 	srv, m, err := Setup(ctx, dir, SetupOptions{Terraform: tf})
 	if err != nil {
 		t.Fatal(err)
@@ -200,6 +226,9 @@ func TestSetupThroughTerraform(t *testing.T) {
 	workspace := filepath.Join(dir, terraformDir)
 	if m.TerraformDir != workspace || len(m.Clients) != 4 {
 		t.Fatalf("manifest: terraform_dir %q, %d clients", m.TerraformDir, len(m.Clients))
+	}
+	if m.Provider == nil || *m.Provider != provider {
+		t.Fatalf("manifest provider %+v, want %+v", m.Provider, provider)
 	}
 	env, _ := os.ReadFile(filepath.Join(dir, envFile))
 	if !strings.Contains(string(env), "export TF_CLI_CONFIG_FILE='"+filepath.Join(dir, providerDir, "terraformrc")+"'") {
@@ -222,8 +251,16 @@ func TestSetupThroughTerraform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
 	assertNoChanges(t, dir, srv, m)
+	srv.Close()
+	if provider.Kind == ProviderStandIn {
+		return
+	}
+	// Restarted with the stand-in, which cannot read the real provider's state: refused.
+	_, _, err = Setup(ctx, dir, SetupOptions{Terraform: &TerraformOptions{Binary: tf.Binary, Provider: standIn(t)}})
+	if err == nil || !strings.Contains(err.Error(), "--provider") || !strings.Contains(err.Error(), ProviderEnv) {
+		t.Fatalf("a restart with the stand-in of a real-provider workspace: %v", err)
+	}
 }
 
 // assertNoChanges runs terraform plan in the sandbox's workspace as a user would after
