@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +23,7 @@ import (
 
 	"rekey/keys"
 	"rekey/sandbox"
+	"rekey/sandbox/sandboxtest"
 	"rekey/tfrunner/tftest"
 )
 
@@ -85,6 +88,11 @@ func envProbe(dir string) error {
 // startSandbox runs "rekey sandbox --dir dir" with extra flags and waits for its ready line.
 func startSandbox(t *testing.T, bin, dir string, flags ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
+	if !slices.Contains(flags, "--no-terraform") {
+		if p := sandboxtest.RealProvider(t); p.Path != "" {
+			flags = append(flags, "--provider", p.Path)
+		}
+	}
 	cmd := exec.Command(bin, append([]string{"sandbox", "--dir", dir, "--listen", "127.0.0.1:0"}, flags...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -138,6 +146,9 @@ func TestSandboxCommandServesGoAuth0Programs(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "stopping") {
 		t.Errorf("no stopping line in output:\n%s", out)
+	}
+	if !regexp.MustCompile(`rekey sandbox ready: .*Terraform runs the auth0 provider \d+\.\d+\.\d+ \(real`).MatchString(out.String()) {
+		t.Errorf("the ready line does not name the real provider:\n%s", out)
 	}
 	for _, f := range []string{"env", "sandbox.json", "tenant.json"} {
 		if info, err := os.Stat(filepath.Join(dir, f)); err != nil || info.Mode().Perm() != 0o600 {
@@ -242,6 +253,7 @@ func lastJSONLine(t *testing.T, out []byte) map[string]any {
 
 func TestRotateSandboxHeadless(t *testing.T) {
 	cmd := exec.Command(tftest.Rekey(t), "rotate", "--sandbox", "--client", "billing-worker", "--yes", "--json")
+	cmd.Env = append(os.Environ(), sandbox.ProviderEnv+"="+sandboxtest.RealProvider(t).Path)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -252,6 +264,9 @@ func TestRotateSandboxHeadless(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(res["sandbox_dir"].(string)) })
 	if res["status"] != "rotated" || res["old_kid"] == res["new_kid"] || res["new_kid"] == "" {
 		t.Fatalf("result: %v", res)
+	}
+	if p, _ := res["provider"].(map[string]any); p["kind"] != string(sandbox.ProviderReal) {
+		t.Fatalf("the sandbox ran the provider %v, want the real one", res["provider"])
 	}
 	steps, _ := res["steps"].([]any)
 	if len(steps) != 8 {

@@ -37,6 +37,7 @@ func (r rotationEnv) inSandbox(ctx context.Context, stdout io.Writer) (int, erro
 	fmt.Fprintf(r.progress, "Demo consumer: %d token requests, %d failed, by key %v\n", s.Requests, s.Failures, s.ByKID)
 	return report(result, err, r.flags.json, stdout, map[string]any{
 		"sandbox_dir": session.dir,
+		"provider":    m.Provider,
 		"consumer":    map[string]any{"requests": s.Requests, "failures": s.Failures, "by_kid": s.ByKID, "last_error": s.LastError},
 	})
 }

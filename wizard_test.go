@@ -12,6 +12,7 @@ import (
 
 	"rekey/internal/termtest"
 	"rekey/sandbox"
+	"rekey/sandbox/sandboxtest"
 	"rekey/tfrunner/tftest"
 )
 
@@ -20,12 +21,42 @@ func terminalPath(t *testing.T) string {
 	return "PATH=" + filepath.Dir(tftest.Rekey(t)) + ":" + filepath.Dir(tftest.Terraform(t).Path) + ":" + os.Getenv("PATH")
 }
 
+// terminalEnv is the environment of a wizard run in a terminal: terminalPath, the real auth0
+// provider for the sandbox (as rekey finds it: $REKEY_AUTH0_PROVIDER), and a temporary folder
+// of the test's own, where the sandbox is made.
+func terminalEnv(t *testing.T) (env []string, tmp string) {
+	tmp = t.TempDir()
+	return []string{terminalPath(t), "TMPDIR=" + tmp, sandbox.ProviderEnv + "=" + sandboxtest.RealProvider(t).Path}, tmp
+}
+
+// assertRealProvider checks that the sandbox the wizard made under tmp ran the real provider.
+func assertRealProvider(t *testing.T, tmp string) {
+	t.Helper()
+	manifests, _ := filepath.Glob(filepath.Join(tmp, "rekey-sandbox-*", "sandbox.json"))
+	if len(manifests) != 1 {
+		t.Fatalf("want one sandbox in %s, found %v", tmp, manifests)
+	}
+	data, err := os.ReadFile(manifests[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m sandbox.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Provider == nil || m.Provider.Kind != sandbox.ProviderReal {
+		t.Fatalf("the wizard's sandbox ran the %v, want the real provider", m.Provider)
+	}
+}
+
 // TestWizardRotatesInATerminal runs the real binary in a real terminal on the sandbox and
 // performs a whole rotation with keystrokes, checking the screen at each step and, at the
 // end, the tenant's saved state.
 func TestWizardRotatesInATerminal(t *testing.T) {
-	tm := termtest.Start(t, 100, 30, []string{terminalPath(t)}, "rekey --sandbox")
+	env, tmp := terminalEnv(t)
+	tm := termtest.Start(t, 100, 30, env, "rekey --sandbox")
 	tm.WaitForText("billing-worker", 90*time.Second)
+	tm.WaitForText("(real)", time.Second) // the header names the sandbox's provider
 	tm.WaitForText("payments-gateway", time.Second)
 
 	tm.Type("/")
@@ -71,7 +102,7 @@ func TestWizardRotatesInATerminal(t *testing.T) {
 		t.Fatalf("the done screen lacks the new kid or the audit log:\n%s", screen)
 	}
 	sandboxDir := filepath.Dir(audit[1])
-	t.Cleanup(func() { os.RemoveAll(sandboxDir) })
+	assertRealProvider(t, tmp)
 	if got := attachedKIDs(t, filepath.Join(sandboxDir, "tenant.json"), "billing-worker"); !slices.Equal(got, []string{newKID[1]}) {
 		t.Fatalf("attached to billing-worker: %v, want only the new key %s", got, newKID[1])
 	}
@@ -129,9 +160,11 @@ func TestDemoTapeReplays(t *testing.T) {
 		t.Fatalf("demo.tape should set Shell bash, as this replay assumes")
 	}
 	// vhs's bash prompt is "> "; 1400×860 pixels at font size 14 is about 160×48 cells.
-	tm := termtest.Start(t, 160, 48, []string{terminalPath(t), "PS1=> "}, "bash --noprofile --norc")
+	env, tmp := terminalEnv(t)
+	tm := termtest.Start(t, 160, 48, append(env, "PS1=> "), "bash --noprofile --norc")
 	termtest.Replay(tm, tape)
 	tm.WaitFor(regexp.MustCompile(`(?m)^>$`), 20*time.Second) // the wizard quit back to the shell
+	assertRealProvider(t, tmp)
 }
 
 // TestWizardOnATenantFromTheEnvironment opens the wizard as on a real tenant — the settings
