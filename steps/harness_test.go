@@ -201,7 +201,13 @@ type runningConsumer struct {
 // at consumerRate a second, until Stop or the end of the test.
 func (e *env) startConsumer(path string) *runningConsumer {
 	e.t.Helper()
-	ts, err := consumer.New(consumer.Config{SystemConfig: path, Domain: e.m.Domain, ClientID: e.mc.ClientID, Audience: e.mc.Audience, HTTPClient: e.srv.HTTPClient()})
+	return e.startConsumerOf(e.mc, path)
+}
+
+// startConsumerOf starts a consumer of mc's tokens from the system config at path.
+func (e *env) startConsumerOf(mc sandbox.ManifestClient, path string) *runningConsumer {
+	e.t.Helper()
+	ts, err := consumer.New(consumer.Config{SystemConfig: path, Domain: e.m.Domain, ClientID: mc.ClientID, Audience: mc.Audience, HTTPClient: e.srv.HTTPClient()})
 	if err != nil {
 		e.t.Fatalf("consumer.New: %v", err)
 	}
