@@ -24,6 +24,11 @@ func notFound(msg, code string) *APIError {
 	return &APIError{Status: http.StatusNotFound, Message: msg, Code: code}
 }
 
+// conflict is Auth0's 409 for an object that already exists; its errorCode is not known.
+func conflict(msg string) *APIError {
+	return &APIError{Status: http.StatusConflict, Message: msg}
+}
+
 // envelope is the JSON body of a Management API error.
 type envelope struct {
 	StatusCode int    `json:"statusCode"`

@@ -12,10 +12,10 @@ import (
 
 // snapshot is the tenant's persisted form.
 type snapshot struct {
-	PoolCap int            `json:"pool_cap"`
-	Clients []*Client      `json:"clients"`
-	Grants  []*ClientGrant `json:"grants"`
-	APIs    []*API         `json:"apis"`
+	PoolCap int               `json:"pool_cap"`
+	Clients []*Client         `json:"clients"`
+	Grants  []*ClientGrant    `json:"grants"`
+	APIs    []*ResourceServer `json:"apis"`
 }
 
 // LoadTenant reads a tenant saved by Persist.
@@ -40,13 +40,19 @@ func LoadTenant(path string) (*Tenant, error) {
 			}
 			cr.key = pub.Key
 		}
+		if c.Properties == nil { // saved before the sandbox kept client properties
+			c.Properties = newClientProperties()
+		}
 		t.clients = append(t.clients, c)
 		t.byID[c.ID] = c
 	}
 	t.grants = s.Grants
 	for _, a := range s.APIs {
-		t.apis[a.Identifier] = a
+		if a.ID == "" { // saved before resource servers had ids
+			*a = *newResourceServer(a.Identifier, a.Name)
+		}
 	}
+	t.apis = s.APIs
 	return t, nil
 }
 
@@ -67,10 +73,7 @@ func (t *Tenant) Persist(path string) error {
 
 // save writes the snapshot atomically; the caller holds the lock.
 func (t *Tenant) save(path string) error {
-	s := snapshot{PoolCap: t.poolCap, Clients: t.clients, Grants: t.grants}
-	for _, a := range t.apis {
-		s.APIs = append(s.APIs, a)
-	}
+	s := snapshot{PoolCap: t.poolCap, Clients: t.clients, Grants: t.grants, APIs: t.apis}
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
