@@ -7,9 +7,11 @@ package sandbox_test
 // Shared helpers (usable by any file of package sandbox_test) are prefixed "sdk":
 //   sdkKey(t, i)               one of a few 2048-bit RSA keys generated once per test binary
 //   sdkSandbox(t, poolCap)     a running server on a new tenant, closed by t.Cleanup
+//   sdkPersistedTenant(t, cap) a new tenant that saves itself, and the file it saves to
 //   sdkAdmin(t, srv)           a client holding a Management API grant (authenticates with its secret)
 //   sdkAdminToken(t, srv)      a Management API access token of that client
 //   sdkManagement(t, srv, ...) a go-auth0 management client for it
+//   sdkScopedManagement(...)   a client granted only some Management API scopes, and its go-auth0 client
 //   sdkNewM2M(t, srv, keyIdx)  a client with an API, a grant and one attached RS256 credential
 //   sdkAuth(t, srv, id, pem)   a go-auth0 authentication client using a client assertion
 //   sdkDo(t, srv, ...)         a raw HTTPS request to the sandbox
@@ -133,10 +135,27 @@ func sdkSandbox(t testing.TB, poolCap int) (*sandbox.Server, *sandbox.Tenant) {
 	return sdkStart(t, tn), tn
 }
 
-// sdkManagementScopes are the scopes a rotation's management token carries.
+// sdkPersistedTenant returns a new tenant that saves itself to the returned path.
+func sdkPersistedTenant(t testing.TB, poolCap int) (*sandbox.Tenant, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tenant.json")
+	tn, err := sandbox.NewTenant(poolCap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.Persist(path); err != nil {
+		t.Fatalf("Persist: %v", err)
+	}
+	return tn, path
+}
+
+// sdkManagementScopes are the scopes of the sandbox's management token: a rotation's, and
+// what a machine-to-machine Terraform workspace manages.
 var sdkManagementScopes = []string{
-	"read:clients", "update:clients", "create:clients", "read:client_keys", "read:client_credentials",
-	"create:client_credentials", "update:client_credentials", "delete:client_credentials", "read:client_grants",
+	"read:clients", "update:clients", "create:clients", "delete:clients", "read:client_keys", "read:client_credentials",
+	"create:client_credentials", "update:client_credentials", "delete:client_credentials",
+	"read:client_grants", "create:client_grants", "update:client_grants", "delete:client_grants",
+	"read:resource_servers", "create:resource_servers", "update:resource_servers", "delete:resource_servers",
 }
 
 // sdkAdmin adds a machine-to-machine client with a grant to the Management API.
@@ -147,6 +166,22 @@ func sdkAdmin(t testing.TB, srv *sandbox.Server) *sandbox.Client {
 		t.Fatalf("grant management API: %v", err)
 	}
 	return c
+}
+
+// sdkScopedManagement adds a client granted only the given Management API scopes and returns
+// it with a go-auth0 management client (no retries) that authenticates as it.
+func sdkScopedManagement(t testing.TB, srv *sandbox.Server, name string, scopes ...string) (*sandbox.Client, *management.Management) {
+	t.Helper()
+	c := srv.Tenant().AddClient(name, "non_interactive", []string{"client_credentials"})
+	if _, err := srv.Tenant().AddGrant(c.ID, srv.ManagementAudience(), scopes); err != nil {
+		t.Fatal(err)
+	}
+	m, err := management.New(srv.Domain(), management.WithClientCredentials(sdkCtx(srv), c.ID, c.Secret),
+		management.WithClient(srv.HTTPClient()), management.WithNoRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, m
 }
 
 // sdkCtx carries the sandbox-trusting HTTP client for x/oauth2 token sources.
@@ -1687,14 +1722,7 @@ func TestSDKConcurrentTokenExchanges(t *testing.T) {
 // ---------------------------------------------------------------------------------------------
 
 func TestSDKPersistence(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tenant.json")
-	tn, err := sandbox.NewTenant(4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tn.Persist(path); err != nil {
-		t.Fatalf("Persist: %v", err)
-	}
+	tn, path := sdkPersistedTenant(t, 4)
 	srv1, err := sandbox.Start(sandbox.Options{Tenant: tn})
 	if err != nil {
 		t.Fatal(err)
@@ -1780,14 +1808,7 @@ func TestSDKPersistence(t *testing.T) {
 // A credential made from a certificate stays in the pool after the certificate expires (Auth0
 // keeps it, inoperable); a tenant holding one must still load.
 func TestSDKPersistenceExpiredCertificate(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tenant.json")
-	tn, err := sandbox.NewTenant(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tn.Persist(path); err != nil {
-		t.Fatal(err)
-	}
+	tn, path := sdkPersistedTenant(t, 2)
 	c := tn.AddClient("short-cert", "non_interactive", []string{"client_credentials"})
 	notAfter := time.Now().Add(1500 * time.Millisecond)
 	certPEM, err := keys.SelfSignedCert(sdkKey(t, 2), "short", time.Now().Add(-time.Hour), notAfter)
@@ -1906,15 +1927,7 @@ func TestSDKClientCopyIsSnapshot(t *testing.T) {
 // TestSDKManagementScopes: each endpoint needs its scope in the token, as in Auth0.
 func TestSDKManagementScopes(t *testing.T) {
 	srv, tn := sdkSandbox(t, 2)
-	reader := tn.AddClient("read-only admin", "non_interactive", []string{"client_credentials"})
-	if _, err := tn.AddGrant(reader.ID, srv.ManagementAudience(), []string{"read:clients", "read:client_credentials"}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := management.New(srv.Domain(), management.WithClientCredentials(sdkCtx(srv), reader.ID, reader.Secret),
-		management.WithClient(srv.HTTPClient()), management.WithNoRetries())
-	if err != nil {
-		t.Fatal(err)
-	}
+	reader, m := sdkScopedManagement(t, srv, "read-only admin", "read:clients", "read:client_credentials")
 	ctx := sdkCtx(srv)
 	if _, err := m.Client.Read(ctx, reader.ID); err != nil {
 		t.Fatalf("read with read:clients: %v", err)
@@ -1922,7 +1935,7 @@ func TestSDKManagementScopes(t *testing.T) {
 	if _, err := m.Client.ListCredentials(ctx, reader.ID); err != nil {
 		t.Fatalf("list credentials with read:client_credentials: %v", err)
 	}
-	err = m.Client.CreateCredential(ctx, reader.ID, sdkNewCredential("x", sdkPublicPEM(t, sdkKey(t, 0)), "RS256"))
+	err := m.Client.CreateCredential(ctx, reader.ID, sdkNewCredential("x", sdkPublicPEM(t, sdkKey(t, 0)), "RS256"))
 	sdkMgmtError(t, err, http.StatusForbidden, "Insufficient scope, expected any of: create:client_credentials")
 	err = m.Client.DeleteCredential(ctx, reader.ID, "cred_nope")
 	sdkMgmtError(t, err, http.StatusForbidden, "Insufficient scope, expected any of: delete:client_credentials")
