@@ -84,4 +84,3 @@ func assertLike(t *testing.T, name string, hadExpiry bool, oldCreated time.Time,
 		}
 	}
 }
-
