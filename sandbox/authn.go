@@ -140,7 +140,7 @@ func (a *authority) exchange(req tokenRequest) (tokenResponse, error) {
 	if !a.tenant.hasAPI(req.Audience) {
 		return tokenResponse{}, &oauthError{Status: http.StatusForbidden, Code: "access_denied", Description: fmt.Sprintf("Service not enabled within domain: %s", req.Audience)}
 	}
-	grants := a.tenant.Grants(client.ID, req.Audience)
+	grants := slices.DeleteFunc(a.tenant.Grants(client.ID, req.Audience), func(g ClientGrant) bool { return g.subjectType() != "client" })
 	if len(grants) == 0 {
 		return tokenResponse{}, &oauthError{Status: http.StatusForbidden, Code: "access_denied", Description: fmt.Sprintf("Client \"%s\" is not authorized to access resource server \"%s\". You need to create a \"client-grant\" associated to this API.", client.ID, req.Audience)}
 	}

@@ -253,10 +253,13 @@ func ensureManagementClient(t *Tenant, audience string) (ManagementClient, error
 	} else {
 		c = *t.AddClient(ManagementClientName, "non_interactive", []string{"client_credentials"})
 	}
-	if len(t.Grants(c.ID, audience)) == 0 {
-		if _, err := t.AddGrant(c.ID, audience, managementScopes); err != nil {
+	// A restart on the same port keeps the grant: bring its scopes up to date.
+	if grants := t.Grants(c.ID, audience); len(grants) > 0 {
+		if _, err := t.UpdateGrant(grants[0].ID, GrantPatch{Scope: new(slices.Clone(managementScopes))}); err != nil {
 			return ManagementClient{}, err
 		}
+	} else if _, err := t.AddGrant(c.ID, audience, managementScopes); err != nil {
+		return ManagementClient{}, err
 	}
 	return ManagementClient{ClientID: c.ID, ClientSecret: c.Secret, Audience: audience}, nil
 }
