@@ -68,12 +68,28 @@ func Guard(s PlanSummary, in Intent, provider *version.Version) []Finding {
 				"the plan would also %s %s, which this rotation does not change; review it, and accept it by name only if it is expected drift.", c.Action(), c.Address)})
 		}
 	}
-	return append(out, credentialFindings(s.Credentials, in)...)
+	return append(out, credentialFindings(s.Credentials, in, provider)...)
+}
+
+// renameFirstDeletes is the first provider version that, on a rename, detaches and deletes the
+// credential before adding it again; earlier versions (1.47–1.54) create the renamed one first,
+// which Auth0 refuses for a key the client already has.
+var renameFirstDeletes = version.Must(version.NewVersion("1.55.0"))
+
+// renameEffect says what the provider at version v does to a credential renamed in place.
+func renameEffect(v *version.Version) string {
+	switch {
+	case v == nil:
+		return "depending on the provider version, the apply either fails halfway (1.47–1.54 create the renamed credential first, and Auth0 refuses a key the client already has) or detaches and recreates it, leaving services on that key without a credential (1.55 and later)"
+	case v.LessThan(renameFirstDeletes):
+		return fmt.Sprintf("provider %s creates the renamed credential first, which Auth0 refuses (400: credentials contains public keys that already exist in client), so the apply fails halfway", v)
+	}
+	return fmt.Sprintf("provider %s detaches and deletes it before adding it again, leaving services on that key without a credential", v)
 }
 
 // credentialFindings checks that exactly the intended credential is added or removed, that no
 // surviving credential changes, and that the client keeps between one and two credentials.
-func credentialFindings(cc *CredentialsChange, in Intent) []Finding {
+func credentialFindings(cc *CredentialsChange, in Intent, provider *version.Version) []Finding {
 	if cc == nil {
 		return []Finding{{Rule: RuleUnintended, Address: in.Credentials, Message: "the plan does not change the credentials of " + in.Credentials + "; the HCL edit did not take effect."}}
 	}
@@ -84,7 +100,7 @@ func credentialFindings(cc *CredentialsChange, in Intent) []Finding {
 	for _, r := range cc.Removed {
 		if slices.ContainsFunc(cc.Added, func(a PlannedCredential) bool { return a.KID == r.KID }) {
 			out = append(out, finding(RuleRename,
-				"credential %q (kid %s) would be renamed or changed while keeping its key; the provider detaches and recreates it, leaving services on that key without a credential. Keep surviving credentials byte-identical.", r.Name, r.KID))
+				"credential %q (kid %s) would be renamed or changed while keeping its key: %s. Keep surviving credentials byte-identical.", r.Name, r.KID, renameEffect(provider)))
 		}
 	}
 	for _, a := range cc.Altered {

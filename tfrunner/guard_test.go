@@ -3,6 +3,7 @@ package tfrunner
 import (
 	"crypto/rsa"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -201,5 +202,20 @@ func TestGuardFindings(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGuardRenameSaysWhatTheProviderWouldDo: a rename fails halfway on 1.47–1.54 (create
+// first, refused as a duplicate key) and detaches the key on 1.55 (delete first).
+func TestGuardRenameSaysWhatTheProviderWouldDo(t *testing.T) {
+	old, next := cred(t, 0, "current", "cred_A"), cred(t, 1, "next", "cred_B")
+	renamed := cred(t, 1, "current", "")
+	p := plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old, next), credsValue(renamed), nil)
+	for provider, want := range map[string]string{"1.54.1": "already exist in client", "1.55.0": "detaches and deletes it"} {
+		fs := guard(t, p, Intent{Credentials: credsAddr, RemoveKID: kidOf(t, 0)}, provider)
+		i := slices.IndexFunc(fs, func(f Finding) bool { return f.Rule == RuleRename })
+		if i < 0 || !strings.Contains(fs[i].Message, want) {
+			t.Errorf("provider %s: rename finding %+v, want one saying %q", provider, fs, want)
+		}
 	}
 }
