@@ -68,7 +68,7 @@ func (f genForm) apply(o *steps.Options) error {
 		return err
 	}
 	if cert > 0 && expiry > 0 {
-		return fmt.Errorf("a certificate's notAfter already sets the expiry: set either the certificate or the explicit expiry to 0")
+		return fmt.Errorf("a certificate's notAfter already sets the expiry: set the certificate or the explicit expiry to 0")
 	}
 	if alg := formAlgs[f.alg]; alg != f.like.Alg {
 		o.Alg = alg
@@ -195,7 +195,7 @@ func (s *rotationScreen) formView() []string {
 	}
 	certHint := "0 = a bare public key"
 	if d, err := f.dayCount(fieldCert); err == nil && d > 0 {
-		certHint = fmt.Sprintf("self-signed; its notAfter, %d days on, is the expiry", d)
+		certHint = fmt.Sprintf("self-signed, expires in %d days", d)
 	}
 	expiryHint := "0 = no explicit expires_at"
 	if d, err := f.dayCount(fieldExpiry); err == nil && d > 0 {
@@ -212,7 +212,10 @@ func (s *rotationScreen) formView() []string {
 		"  " + st.button("Start rotation", true),
 	}
 	if s.formErr != "" {
-		lines = append(lines, "", st.Bad.Render(indentWrap(s.formErr, s.width, 2)))
+		lines = append(lines, "")
+		for _, l := range strings.Split(indentWrap(s.formErr, s.width, 2), "\n") {
+			lines = append(lines, st.Bad.Render(l))
+		}
 	}
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, s.width, st.Mark.Ellipsis)

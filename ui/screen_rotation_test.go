@@ -57,7 +57,7 @@ func TestFormChangesChoices(t *testing.T) {
 	h := toForm(t, f, e, 80, 24)
 	h.press("right", "tab", "right", "down", "backspace")
 	h.typeText("365")
-	checkFrame(t, h.m.View(), 80, 24, "[RS384]", "[3072]", "[365]", "365 days on, is the expiry")
+	checkFrame(t, h.m.View(), 80, 24, "[RS384]", "[3072]", "[365]", "self-signed, expires in 365 days")
 	h.press("shift+tab", "left", "up", "left", "left") // size back to 2048, algorithm wraps to PS256
 	h.press("enter")
 	h.waitQuestion(steps.Attach)
@@ -75,7 +75,7 @@ func TestFormRefusesCertificateAndExpiry(t *testing.T) {
 	if runs, _ := e.counts(); runs != 0 || h.rot().phase != phaseForm {
 		t.Fatal("the rotation started with both a certificate and an explicit expiry")
 	}
-	checkFrame(t, h.m.View(), 80, 24, "either the certificate or the explicit expiry")
+	checkFrame(t, h.m.View(), 80, 24, "set the certificate or the")
 }
 
 func TestFormDaysPresetsAndLimit(t *testing.T) {
