@@ -45,6 +45,26 @@ func (e *env) setCredentialsSchemaVersion(t *testing.T, v int) {
 	}
 }
 
+// refusedForState runs a rotation on a state with credentials schema version v, expects
+// preflight to stop with a StateProviderError (newer or not) that says each of want, and
+// checks that nothing changed.
+func (e *env) refusedForState(t *testing.T, v int, newer bool, want ...string) {
+	t.Helper()
+	e.setCredentialsSchemaVersion(t, v)
+	before := e.snapshot()
+	r := e.rotate(context.Background(), nil)
+	var stateErr *tfrunner.StateProviderError
+	if !errors.As(r.err, &stateErr) || stateErr.Newer != newer {
+		t.Fatalf("Rotate = %v, want a StateProviderError with Newer %v", r.err, newer)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.err.Error(), w) {
+			t.Errorf("the error does not say %q: %v", w, r.err)
+		}
+	}
+	e.assertUnchanged(t, before)
+}
+
 // TestPreflightExplainsAStateOfAnOlderSchema: a state written with the credentials' older
 // schema (as provider < 1.47 wrote it) cannot be shown as JSON by the selected provider;
 // preflight stops, changes nothing, and says to run `terraform apply -refresh-only`. Doing
@@ -52,17 +72,7 @@ func (e *env) setCredentialsSchemaVersion(t *testing.T, v int) {
 func TestPreflightExplainsAStateOfAnOlderSchema(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.setCredentialsSchemaVersion(t, 0)
-	before := e.snapshot()
-	r := e.rotate(context.Background(), nil)
-	var stateErr *tfrunner.StateProviderError
-	if !errors.As(r.err, &stateErr) || stateErr.Newer {
-		t.Fatalf("Rotate = %v, want a StateProviderError for an older schema", r.err)
-	}
-	if !strings.Contains(r.err.Error(), "terraform apply -refresh-only") {
-		t.Errorf("the error does not say what to run: %v", r.err)
-	}
-	e.assertUnchanged(t, before)
+	e.refusedForState(t, 0, false, "terraform apply -refresh-only", "nothing was changed")
 
 	cmd := exec.Command(e.bin.Path, "apply", "-refresh-only", "-auto-approve", "-no-color")
 	cmd.Dir, cmd.Env = e.m.TerraformDir, os.Environ()
@@ -83,17 +93,5 @@ func TestPreflightExplainsAStateOfAnOlderSchema(t *testing.T) {
 func TestPreflightExplainsAStateOfANewerProvider(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.setCredentialsSchemaVersion(t, 7)
-	before := e.snapshot()
-	r := e.rotate(context.Background(), nil)
-	var stateErr *tfrunner.StateProviderError
-	if !errors.As(r.err, &stateErr) || !stateErr.Newer {
-		t.Fatalf("Rotate = %v, want a StateProviderError for a newer provider", r.err)
-	}
-	for _, want := range []string{"terraform init -upgrade", "terraform apply -refresh-only", "nothing was changed"} {
-		if !strings.Contains(r.err.Error(), want) {
-			t.Errorf("the error does not say %q: %v", want, r.err)
-		}
-	}
-	e.assertUnchanged(t, before)
+	e.refusedForState(t, 7, true, "terraform init -upgrade", "terraform apply -refresh-only", "nothing was changed")
 }
