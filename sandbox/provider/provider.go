@@ -17,7 +17,6 @@ import (
 	"github.com/auth0/go-auth0/management"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	"rekey/tfrunner"
@@ -32,12 +31,6 @@ const firstInPlaceVersion = "1.47.0"
 
 // versionPattern finds the version in a plugin file name such as terraform-provider-auth0_v1.55.0.
 var versionPattern = regexp.MustCompile(`_v(\d+\.\d+\.\d+)`)
-
-// Serve runs the provider as a Terraform plugin until Terraform stops it. The version, and
-// with it the behaviour, comes from the executable's name in the mirror.
-func Serve(ctx context.Context) error {
-	return providerserver.Serve(ctx, New(versionFromExecutable(os.Args[0])), providerserver.ServeOpts{Address: tfrunner.ProviderSource})
-}
 
 // New returns a factory for the provider that behaves like the real auth0/auth0 at version.
 func New(version string) func() provider.Provider {
