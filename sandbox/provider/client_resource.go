@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -44,7 +43,8 @@ func (r *clientResource) Metadata(_ context.Context, req resource.MetadataReques
 	resp.TypeName = req.ProviderTypeName + "_client"
 }
 
-// Schema describes auth0_client.
+// Schema describes auth0_client with the real provider's flags for these attributes: app_type
+// and jwt_configuration.alg are optional, with no default, and the schema version is 0.
 func (r *clientResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
@@ -54,7 +54,7 @@ func (r *clientResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"client_id": schema.StringAttribute{Computed: true, PlanModifiers: keep, Description: "The ID of the client."},
 			"name":      schema.StringAttribute{Required: true, Description: "Name of the client."},
 			"app_type": schema.StringAttribute{
-				Optional: true, Computed: true, Default: stringdefault.StaticString("non_interactive"),
+				Optional:    true,
 				Validators:  []validator.String{stringvalidator.OneOf("native", "spa", "regular_web", "non_interactive", "resource_server", "express_configuration")},
 				Description: "Type of application the client represents.",
 			},
@@ -69,7 +69,7 @@ func (r *clientResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Validators: []validator.List{listvalidator.SizeAtMost(1)},
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
 					"alg": schema.StringAttribute{
-						Optional: true, Computed: true, PlanModifiers: keep,
+						Optional:    true,
 						Validators:  []validator.String{stringvalidator.OneOf("HS256", "RS256", "PS256")},
 						Description: "Algorithm used to sign JWTs.",
 					},
