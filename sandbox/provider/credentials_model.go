@@ -12,18 +12,23 @@ import (
 	"rekey/keys"
 )
 
-// Timestamp formats of the real provider's state.
-const (
-	stampFormat  = "2006-01-02T15:04:05.000Z07:00" // created_at, updated_at
-	expiryFormat = time.RFC3339                    // expires_at
-)
+// stampFormat is how the real provider writes every credential timestamp (created_at,
+// updated_at, expires_at): RFC 3339 with milliseconds.
+const stampFormat = "2006-01-02T15:04:05.000Z07:00"
 
-// credentialsModel is the state of an auth0_client_credentials resource.
+// credentialsModel is the state of an auth0_client_credentials resource. The client secret
+// and the other methods' blocks are carried as they are: the stand-in only reads them.
 type credentialsModel struct {
-	ID                   types.String         `tfsdk:"id"`
-	ClientID             types.String         `tfsdk:"client_id"`
-	AuthenticationMethod types.String         `tfsdk:"authentication_method"`
-	PrivateKeyJWT        []privateKeyJWTModel `tfsdk:"private_key_jwt"`
+	ID                      types.String         `tfsdk:"id"`
+	ClientID                types.String         `tfsdk:"client_id"`
+	AuthenticationMethod    types.String         `tfsdk:"authentication_method"`
+	ClientSecret            types.String         `tfsdk:"client_secret"`
+	ClientSecretWO          types.String         `tfsdk:"client_secret_wo"`
+	ClientSecretWOVersion   types.Int64          `tfsdk:"client_secret_wo_version"`
+	PrivateKeyJWT           []privateKeyJWTModel `tfsdk:"private_key_jwt"`
+	TLSClientAuth           types.List           `tfsdk:"tls_client_auth"`
+	SelfSignedTLSClientAuth types.List           `tfsdk:"self_signed_tls_client_auth"`
+	SignedRequestObject     types.List           `tfsdk:"signed_request_object"`
 }
 
 // privateKeyJWTModel is the private_key_jwt block; its set may be unknown while planning.
@@ -71,7 +76,7 @@ func (m credentialsModel) credentials(ctx context.Context) (creds []credentialMo
 // block when block is false.
 func (m credentialsModel) withCredentials(ctx context.Context, creds []credentialModel, block bool) (credentialsModel, diag.Diagnostics) {
 	if !block {
-		m.PrivateKeyJWT = nil
+		m.PrivateKeyJWT = []privateKeyJWTModel{}
 		return m, nil
 	}
 	if creds == nil {
@@ -90,18 +95,23 @@ func (c credentialModel) algorithm() string {
 	return c.Algorithm.ValueString()
 }
 
-// identity is what makes two credentials the same in provider v1.55: type, key, algorithm
-// and name. ok is false while any of them is unknown.
-func (c credentialModel) identity() (id string, ok bool) {
-	if c.CredentialType.IsUnknown() || c.PEM.IsUnknown() || c.Name.IsUnknown() {
-		return "", false
+// sameCredential reports whether planned, an element the plan has no id for, is the prior
+// credential: the same type, algorithm, name and key (by pem, or by the kid when the state
+// lost the pem), as provider v1.55 matches them. Such a pair is kept, not deleted and created
+// again; at most its expires_at changes.
+func sameCredential(planned, prior credentialModel) bool {
+	if planned.CredentialType.IsUnknown() || planned.PEM.IsUnknown() || planned.Name.IsUnknown() || planned.Algorithm.IsUnknown() {
+		return false
 	}
-	return c.CredentialType.ValueString() + "\x00" + c.PEM.ValueString() + "\x00" + c.algorithm() + "\x00" + c.Name.ValueString(), true
+	pem, priorPEM := planned.PEM.ValueString(), prior.PEM.ValueString()
+	keyMatches := pem == priorPEM || (priorPEM == "" && sameKey(pem, prior.KeyID.ValueString()))
+	return keyMatches && planned.CredentialType.Equal(prior.CredentialType) &&
+		planned.algorithm() == prior.algorithm() && planned.Name.ValueString() == prior.Name.ValueString()
 }
 
-// expiry parses expires_at; ok is false when it is unknown, null or not RFC 3339.
+// expiry parses expires_at; ok is false when it is unknown, empty or not RFC 3339.
 func (c credentialModel) expiry() (time.Time, bool) {
-	if c.ExpiresAt.IsNull() || c.ExpiresAt.IsUnknown() {
+	if c.ExpiresAt.IsUnknown() {
 		return time.Time{}, false
 	}
 	t, err := time.Parse(time.RFC3339, c.ExpiresAt.ValueString())
@@ -128,42 +138,31 @@ func (c credentialModel) toAPI() *management.Credential {
 	return cred
 }
 
-// withAPI is c (whose pem, parse_expiry_from_cert and spelling of name and expires_at are
-// kept, since the API does not return them as written) updated from the API's credential.
-// The pem is dropped when its key is not the one the API reports, which shows an
-// out-of-band key change as drift.
+// withAPI is the credential as the real provider records it: the API's values, with
+// timestamps in milliseconds, "" for no name or no expiry, and c's pem and
+// parse_expiry_from_cert (false when unset), which the API never returns. The pem is dropped
+// when its key is not the one the API reports, which shows an out-of-band key change as drift.
 func (c credentialModel) withAPI(cred *management.Credential) credentialModel {
-	c.ID = types.StringValue(cred.GetID())
-	c.KeyID = types.StringValue(cred.GetKeyID())
-	c.CredentialType = types.StringValue(cred.GetCredentialType())
-	c.Algorithm = types.StringValue(cred.GetAlgorithm())
-	c.Name = keepSpelling(c.Name, cred.GetName(), func(a, b string) bool { return a == b })
-	c.CreatedAt = types.StringValue(cred.GetCreatedAt().Format(stampFormat))
-	c.UpdatedAt = types.StringValue(cred.GetUpdatedAt().Format(stampFormat))
 	expires := ""
 	if cred.ExpiresAt != nil {
-		expires = cred.GetExpiresAt().UTC().Format(expiryFormat)
+		expires = cred.GetExpiresAt().Format(stampFormat)
 	}
-	c.ExpiresAt = keepSpelling(c.ExpiresAt, expires, sameInstant)
-	if c.PEM.IsUnknown() || !sameKey(c.PEM.ValueString(), cred.GetKeyID()) {
-		c.PEM = types.StringNull()
+	pem := c.PEM.ValueString()
+	if !sameKey(pem, cred.GetKeyID()) {
+		pem = ""
 	}
-	if c.ParseExpiryFromCert.IsUnknown() {
-		c.ParseExpiryFromCert = types.BoolNull()
+	return credentialModel{
+		ID:                  types.StringValue(cred.GetID()),
+		Name:                types.StringValue(cred.GetName()),
+		KeyID:               types.StringValue(cred.GetKeyID()),
+		CredentialType:      types.StringValue(cred.GetCredentialType()),
+		PEM:                 types.StringValue(pem),
+		Algorithm:           types.StringValue(cred.GetAlgorithm()),
+		ParseExpiryFromCert: types.BoolValue(c.ParseExpiryFromCert.ValueBool()),
+		CreatedAt:           types.StringValue(cred.GetCreatedAt().Format(stampFormat)),
+		UpdatedAt:           types.StringValue(cred.GetUpdatedAt().Format(stampFormat)),
+		ExpiresAt:           types.StringValue(expires),
 	}
-	return c
-}
-
-// keepSpelling returns known when it says the same as api (null counting as ""), so that a
-// configured value survives in the form it was written; otherwise api, or null for "".
-func keepSpelling(known types.String, api string, same func(a, b string) bool) types.String {
-	if !known.IsUnknown() && same(known.ValueString(), api) {
-		return known
-	}
-	if api == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(api)
 }
 
 // sameInstant reports whether two RFC 3339 timestamps (or two empty strings) are equal.

@@ -2,111 +2,148 @@ package provider
 
 import (
 	"context"
+	"hash/crc32"
+	"slices"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// ModifyPlan settles the computed values of planned credentials. Terraform carries a set
-// element's computed values forward only when every configured attribute equals the one in
-// state; otherwise (a new expires_at, say) the framework marks them all unknown, and the
-// credential would be planned, and applied, as deleted and created again. Here a planned
-// credential that is the same credential as one in state (same type, pem, algorithm and
-// name) keeps that one's id, key_id and timestamps, so that only its expires_at changes.
-// It also plans algorithm's default RS256, no expiry for a new credential without one, and,
-// for provider ≤ 1.46, a replacement on any credential change other than expires_at.
+// ModifyPlan plans the private_key_jwt credentials as the real provider does (see
+// planCredentialSet) and, for provider ≤ 1.46, a replacement on any credential change other
+// than expires_at.
 func (r *credentialsResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return
-	}
 	var block types.List
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("private_key_jwt"), &block)...)
-	if resp.Diagnostics.HasError() || block.IsUnknown() {
-		return
+	if req.Plan.Raw.IsNull() || req.Config.GetAttribute(ctx, path.Root("private_key_jwt"), &block).HasError() || block.IsUnknown() {
+		return // a destroy, or a private_key_jwt block known only after the apply
 	}
-	var plan, state credentialsModel
+	var config, plan, state credentialsModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if !req.State.Raw.IsNull() {
+	update := !req.State.Raw.IsNull()
+	if update {
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	}
-	planned, hasBlock, known, diags := plan.credentials(ctx)
+	configured, hasBlock, known, diags := config.credentials(ctx)
 	resp.Diagnostics.Append(diags...)
 	prior, _, _, diags := state.credentials(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() || !known {
 		return
 	}
-	planned, changed := matchPrior(planned, prior)
-	plan, diags = plan.withCredentials(ctx, planned, hasBlock)
+	plan, diags = plan.withCredentials(ctx, planCredentialSet(configured, prior, update), hasBlock)
 	resp.Diagnostics.Append(diags...)
-	if plan.AuthenticationMethod.IsUnknown() {
-		switch {
-		case hasBlock:
-			plan.AuthenticationMethod = types.StringValue("private_key_jwt")
-		case !req.State.Raw.IsNull() && state.AuthenticationMethod.ValueString() != "private_key_jwt":
-			plan.AuthenticationMethod = state.AuthenticationMethod
-		}
-	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
-	if r.legacy && !req.State.Raw.IsNull() && changed {
+	if r.legacy && update && identitiesChanged(configured, prior) {
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("private_key_jwt"))
 	}
 }
 
-// matchPrior completes planned credentials from prior ones (see ModifyPlan) and reports
-// whether the set changed in a way provider ≤ 1.46 could not update in place: a credential
-// added or removed, or parse_expiry_from_cert changed.
-func matchPrior(planned, prior []credentialModel) ([]credentialModel, bool) {
+// planCredentialSet is the planned credentials set as terraform-plugin-sdk plans the real
+// provider's TypeSet, whose elements are identified by a hash of their type, pem, algorithm,
+// name and expires_at (setHash). A configured element whose hash is in state keeps its state
+// values, with the configured name and parse_expiry_from_cert; any other is new, its computed
+// values unknown until the apply. So an element whose state expires_at is not the configured
+// one (a certificate's parsed expiry, another spelling of the instant) is planned as removed
+// and added again on every plan, as with the real provider. An update that changes nothing
+// is planned as the state itself.
+func planCredentialSet(configured, prior []credentialModel, update bool) []credentialModel {
 	used := make([]bool, len(prior))
-	changed := len(planned) != len(prior)
-	for i, p := range planned {
-		p.Algorithm = types.StringValue(p.algorithm())
-		j := findSame(p, prior, used)
+	planned := make([]credentialModel, 0, len(configured))
+	changed := false
+	for _, c := range configured {
+		j := firstUnused(c, prior, used, sameHash)
 		if j < 0 {
+			planned = append(planned, newCredentialPlan(c))
 			changed = true
-			planned[i] = newCredentialPlan(p)
 			continue
 		}
 		used[j] = true
-		s := prior[j]
-		p.ID, p.KeyID, p.CreatedAt, p.UpdatedAt = s.ID, s.KeyID, s.CreatedAt, s.UpdatedAt
-		if p.ExpiresAt.IsUnknown() {
-			p.ExpiresAt = s.ExpiresAt
-		} else if !sameInstant(p.ExpiresAt.ValueString(), s.ExpiresAt.ValueString()) {
-			p.UpdatedAt = types.StringUnknown()
-		}
-		if p.ParseExpiryFromCert.ValueBool() != s.ParseExpiryFromCert.ValueBool() {
+		kept := prior[j]
+		if c.ParseExpiryFromCert.IsUnknown() || c.ParseExpiryFromCert.ValueBool() != kept.ParseExpiryFromCert.ValueBool() {
 			changed = true
 		}
-		planned[i] = p
+		kept.Name, kept.ParseExpiryFromCert = c.Name, c.ParseExpiryFromCert
+		planned = append(planned, kept)
 	}
-	return planned, changed
+	if update && !changed && !slices.Contains(used, false) {
+		return prior
+	}
+	return planned
 }
 
-// findSame returns the index of the first unused credential in prior that is the same
-// credential as p, or -1.
-func findSame(p credentialModel, prior []credentialModel, used []bool) int {
-	id, ok := p.identity()
-	if !ok {
-		return -1
+// newCredentialPlan is the plan of a credential to create: algorithm defaults to RS256, name
+// to "", and id, key_id, the timestamps and (unless configured) expires_at are known after
+// the apply.
+func newCredentialPlan(c credentialModel) credentialModel {
+	c.ID, c.KeyID = types.StringUnknown(), types.StringUnknown()
+	c.CreatedAt, c.UpdatedAt = types.StringUnknown(), types.StringUnknown()
+	c.Algorithm = types.StringValue(c.algorithm())
+	if c.Name.IsNull() {
+		c.Name = types.StringValue("")
 	}
-	for j, s := range prior {
-		if sid, _ := s.identity(); !used[j] && sid == id {
+	if c.ExpiresAt.IsNull() {
+		c.ExpiresAt = types.StringUnknown()
+	}
+	return c
+}
+
+// firstUnused returns the index of the first element of prior that is not used yet and
+// matches c, or -1.
+func firstUnused(c credentialModel, prior []credentialModel, used []bool, match func(c, p credentialModel) bool) int {
+	for j, p := range prior {
+		if !used[j] && match(c, p) {
 			return j
 		}
 	}
 	return -1
 }
 
-// newCredentialPlan is the plan of a credential to create: its computed values are known
-// after apply, except expires_at, which stays empty unless configured or read from a
-// certificate.
-func newCredentialPlan(p credentialModel) credentialModel {
-	p.ID, p.KeyID = types.StringUnknown(), types.StringUnknown()
-	p.CreatedAt, p.UpdatedAt = types.StringUnknown(), types.StringUnknown()
-	if p.ExpiresAt.IsUnknown() && !p.ParseExpiryFromCert.IsUnknown() && !p.ParseExpiryFromCert.ValueBool() {
-		p.ExpiresAt = types.StringNull()
+// sameHash reports whether two credentials have the same known set hash.
+func sameHash(c, p credentialModel) bool {
+	h, ok := setHash(c)
+	ph, _ := setHash(p)
+	return ok && h == ph
+}
+
+// setHash is what the real provider's privateKeyJWTCredentialSetHash hashes: type, pem,
+// algorithm (RS256 when empty), name and expires_at, concatenated. ok is false while any of
+// them is unknown.
+func setHash(c credentialModel) (hash string, ok bool) {
+	parts := []types.String{c.CredentialType, c.PEM, c.Algorithm, c.Name, c.ExpiresAt}
+	if slices.ContainsFunc(parts, types.String.IsUnknown) {
+		return "", false
 	}
-	return p
+	return hashInput(c), true
+}
+
+// sdkSetCode is the code terraform-plugin-sdk files c under in a set, unknown values read as
+// "": the decimal CRC-32 of its hash input. The SDK lists a set in the string order of codes.
+func sdkSetCode(c credentialModel) string {
+	return strconv.Itoa(int(crc32.ChecksumIEEE([]byte(hashInput(c)))))
+}
+
+// hashInput is the string the real provider hashes a credential by.
+func hashInput(c credentialModel) string {
+	return c.CredentialType.ValueString() + c.PEM.ValueString() + c.algorithm() + c.Name.ValueString() + c.ExpiresAt.ValueString()
+}
+
+// identitiesChanged reports whether configured credentials differ from prior ones in a way
+// provider ≤ 1.46 cannot update in place: a credential added or removed (see
+// sameCredential), or its parse_expiry_from_cert changed.
+func identitiesChanged(configured, prior []credentialModel) bool {
+	if len(configured) != len(prior) {
+		return true
+	}
+	used := make([]bool, len(prior))
+	for _, c := range configured {
+		j := firstUnused(c, prior, used, sameCredential)
+		if j < 0 || c.ParseExpiryFromCert.ValueBool() != prior[j].ParseExpiryFromCert.ValueBool() {
+			return true
+		}
+		used[j] = true
+	}
+	return false
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // credentialsResource is auth0_client_credentials. With legacy set it behaves like provider
@@ -36,26 +35,6 @@ func (r *credentialsResource) Schema(_ context.Context, _ resource.SchemaRequest
 // Configure takes the Management API client from the provider.
 func (r *credentialsResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.api = managementFrom(req, resp)
-}
-
-// ValidateConfig rejects an authentication_method that contradicts the blocks.
-func (r *credentialsResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var cfg credentialsModel
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("authentication_method"), &cfg.AuthenticationMethod)...)
-	var block types.List
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("private_key_jwt"), &block)...)
-	method := cfg.AuthenticationMethod
-	if method.IsNull() || method.IsUnknown() || block.IsUnknown() {
-		return
-	}
-	switch m := method.ValueString(); {
-	case len(block.Elements()) > 0 && m != "private_key_jwt":
-		resp.Diagnostics.AddAttributeError(path.Root("authentication_method"), "Conflicting authentication method",
-			fmt.Sprintf("A private_key_jwt block needs authentication_method = \"private_key_jwt\", not %q.", m))
-	case strings.Contains(m, "tls_client_auth"):
-		resp.Diagnostics.AddAttributeError(path.Root("authentication_method"), "Unsupported authentication method",
-			"The sandbox's stand-in provider supports private_key_jwt and the client secret methods only.")
-	}
 }
 
 // Create configures the client's authentication method and credentials.
@@ -81,7 +60,7 @@ func (r *credentialsResource) Create(ctx context.Context, req resource.CreateReq
 		resp.Diagnostics.AddError("Failed to configure the client's credentials", err.Error())
 		return
 	}
-	r.saveState(ctx, a.clientID, owned, block, &resp.State, &resp.Diagnostics)
+	r.saveState(ctx, a.clientID, owned, creds, block, &resp.State, &resp.Diagnostics)
 }
 
 // createAll creates and attaches creds (facts §4.2), deleting them all again if any step fails.
@@ -114,10 +93,11 @@ func (r *credentialsResource) Read(ctx context.Context, req resource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.saveState(ctx, state.ClientID.ValueString(), owned, block, &resp.State, &resp.Diagnostics)
+	r.saveState(ctx, state.ClientID.ValueString(), owned, owned, block, &resp.State, &resp.Diagnostics)
 }
 
-// Update changes the credentials in place and records what happened even when it fails.
+// Update changes the credentials in place. The state records the credentials as the real
+// provider does from the plan (see recordedAs), or, after a failure, what was really done.
 func (r *credentialsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	plan, planned, block, diags := getCredentials(ctx, req.Plan.Get)
 	resp.Diagnostics.Append(diags...)
@@ -127,16 +107,19 @@ func (r *credentialsResource) Update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 	x, err := r.update(ctx, plan, planned, prior, block)
+	recorded := planned
 	if err != nil {
 		resp.Diagnostics.AddError("Failed to update the client's credentials", err.Error())
+		recorded = x.owned
 	}
-	r.saveState(ctx, x.clientID, x.owned, block, &resp.State, &resp.Diagnostics)
+	r.saveState(ctx, x.clientID, x.owned, recorded, block, &resp.State, &resp.Diagnostics)
 }
 
 // update applies a credential change in provider v1.52+ order (facts §4.4) and returns the
 // rotation, whose owned list is what the state should keep even when it failed half way.
 func (r *credentialsResource) update(ctx context.Context, plan credentialsModel, planned, prior []credentialModel, block bool) (*rotation, error) {
-	x := &rotation{credentialAPI: credentialAPI{api: r.api, clientID: plan.ClientID.ValueString()}, owned: slices.Clone(prior)}
+	d := diffCredentials(planned, prior)
+	x := &rotation{credentialAPI: credentialAPI{api: r.api, clientID: plan.ClientID.ValueString()}, owned: append(slices.Clone(d.kept), d.removals...)}
 	appType, found, err := x.appType(ctx)
 	if err != nil || !found {
 		return x, errors.New(clientMissing(x.clientID, err))
@@ -150,11 +133,10 @@ func (r *credentialsResource) update(ctx context.Context, plan credentialsModel,
 			x.attached = append(x.attached, p.ID.ValueString())
 		}
 	}
-	additions, removals, expiries := diffCredentials(planned, prior)
-	if err := x.run(ctx, planRotation(additions, removals, len(x.attached), len(pool))); err != nil {
+	if err := x.run(ctx, planRotation(d.additions, d.removals, len(x.attached), len(pool))); err != nil {
 		return x, err
 	}
-	for _, e := range expiries {
+	for _, e := range d.expiries {
 		updated, err := x.setExpiry(ctx, e)
 		if err != nil {
 			return x, err
@@ -238,10 +220,10 @@ func getCredentials(ctx context.Context, get func(context.Context, any) diag.Dia
 	return m, creds, block, diags
 }
 
-// saveState reads the resource back from the tenant into st; a client that no longer exists
-// removes the resource.
-func (r *credentialsResource) saveState(ctx context.Context, clientID string, owned []credentialModel, block bool, st *tfsdk.State, diags *diag.Diagnostics) {
-	m, found, d := r.readState(ctx, clientID, owned, block)
+// saveState reads the resource back from the tenant into st (see readState); a client that
+// no longer exists removes the resource.
+func (r *credentialsResource) saveState(ctx context.Context, clientID string, owned, recorded []credentialModel, block bool, st *tfsdk.State, diags *diag.Diagnostics) {
+	m, found, d := r.readState(ctx, clientID, owned, recorded, block)
 	diags.Append(d...)
 	switch {
 	case d.HasError():

@@ -36,9 +36,8 @@ func seedAttached(t *testing.T, h *harness, clientID string, ks ...testKey) []cr
 			t.Fatal(err)
 		}
 		ids = append(ids, cr.ID)
-		m := plannedCredential(k)
-		m.ID, m.KeyID, m.Algorithm = types.StringValue(cr.ID), types.StringValue(cr.KID), types.StringValue(cr.Alg)
-		m.ExpiresAt = types.StringNull()
+		m := stored(cr.ID, k.name, k.pem)
+		m.KeyID, m.Algorithm = types.StringValue(cr.KID), types.StringValue(cr.Alg)
 		state = append(state, m)
 	}
 	if _, err := h.tenant.UpdateClient(clientID, sandbox.ClientPatch{TokenEndpointAuthMethodSet: true, AuthMethodsSet: true, PrivateKeyJWT: &ids}); err != nil {
@@ -49,11 +48,7 @@ func seedAttached(t *testing.T, h *harness, clientID string, ks ...testKey) []cr
 
 // plannedCredential is k as a new credential in a plan.
 func plannedCredential(k testKey) credentialModel {
-	return credentialModel{
-		Name: types.StringValue(k.name), CredentialType: types.StringValue("public_key"), PEM: types.StringValue(k.pem),
-		Algorithm: types.StringValue("RS256"), ParseExpiryFromCert: types.BoolNull(), ExpiresAt: types.StringNull(),
-		ID: types.StringUnknown(), KeyID: types.StringUnknown(), CreatedAt: types.StringUnknown(), UpdatedAt: types.StringUnknown(),
-	}
+	return newCredentialPlan(fromConfig(k.name, k.pem))
 }
 
 func planFor(clientID string) credentialsModel {
@@ -103,7 +98,7 @@ func TestFailedUpdateKeepsAccurateState(t *testing.T) {
 	if len(x.owned) != 1 || !x.owned[0].ID.Equal(prior[0].ID) {
 		t.Errorf("owned after failure = %v, want only A", x.owned)
 	}
-	state, found, diags := r.readState(context.Background(), clientID, x.owned, true)
+	state, found, diags := r.readState(context.Background(), clientID, x.owned, x.owned, true)
 	creds, _, _, _ := state.credentials(context.Background())
 	if !found || diags.HasError() || len(creds) != 1 || !creds[0].ID.Equal(prior[0].ID) || !creds[0].PEM.Equal(prior[0].PEM) {
 		t.Errorf("state after failure = %v (found %v, %v), want A with its pem", creds, found, diags)

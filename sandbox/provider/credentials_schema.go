@@ -21,22 +21,37 @@ var authenticationMethods = []string{
 // credentialAlgorithms are the algorithms Auth0 accepts for a credential.
 var credentialAlgorithms = []string{"RS256", "RS384", "PS256"}
 
-// credentialsSchema is the real provider's auth0_client_credentials schema for the
-// private_key_jwt method (facts §4.1). Sets may not hold defaults, so ModifyPlan fills in
-// algorithm's RS256.
+// credentialsSchemaVersion is the real provider's auth0_client_credentials schema version
+// since 1.47, when credentials became a set.
+const credentialsSchemaVersion = 1
+
+// credentialsSchema is the real provider's auth0_client_credentials schema (v1.54.1), with
+// the same attributes and flags, so that state and plans have its shape. Only private_key_jwt
+// and the client secret methods are implemented; see ValidateConfig.
 func credentialsSchema() schema.Schema {
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	return schema.Schema{
 		Description: "The authentication method and credentials of an Auth0 client.",
+		Version:     credentialsSchemaVersion,
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"id": schema.StringAttribute{Computed: true, PlanModifiers: keep},
 			"client_id": schema.StringAttribute{
 				Required: true, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Description: "The ID of the client for which to configure the authentication method.",
 			},
 			"authentication_method": schema.StringAttribute{
-				Optional: true, Computed: true, Validators: []validator.String{stringvalidator.OneOf(authenticationMethods...)},
+				Optional: true, Computed: true, PlanModifiers: keep, Validators: []validator.String{stringvalidator.OneOf(authenticationMethods...)},
 				Description: "Configure the method to use when making requests to any endpoint that requires this client to authenticate.",
 			},
+			"client_secret": schema.StringAttribute{
+				Optional: true, Computed: true, Sensitive: true, PlanModifiers: keep,
+				Description: "Secret for the client when using client_secret_post or client_secret_basic authentication method.",
+			},
+			"client_secret_wo": schema.StringAttribute{
+				Optional: true, WriteOnly: true, Sensitive: true,
+				Description: "Secret for the client when using client_secret_post or client_secret_basic authentication method (write-only).",
+			},
+			"client_secret_wo_version": schema.Int64Attribute{Optional: true, Description: "Version counter for client_secret_wo."},
 		},
 		Blocks: map[string]schema.Block{
 			"private_key_jwt": schema.ListNestedBlock{
@@ -50,10 +65,16 @@ func credentialsSchema() schema.Schema {
 					},
 				}},
 			},
+			"tls_client_auth":             tlsClientAuthBlock(),
+			"self_signed_tls_client_auth": selfSignedTLSClientAuthBlock(),
+			"signed_request_object":       signedRequestObjectBlock(),
 		},
 	}
 }
 
+// credentialAttributes are the attributes of a private_key_jwt credential. As in the real
+// provider, algorithm and parse_expiry_from_cert are optional but not computed: ModifyPlan
+// plans algorithm's default RS256 as the SDK does.
 func credentialAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"id":     schema.StringAttribute{Computed: true, Description: "The ID of the client credential."},
@@ -65,7 +86,7 @@ func credentialAttributes() map[string]schema.Attribute {
 		},
 		"pem": schema.StringAttribute{Required: true, Description: "PEM-formatted public key (SPKI and PKCS1) or X509 certificate. Must be JSON escaped."},
 		"algorithm": schema.StringAttribute{
-			Optional: true, Computed: true, Validators: []validator.String{stringvalidator.OneOf(credentialAlgorithms...)},
+			Optional: true, Validators: []validator.String{stringvalidator.OneOf(credentialAlgorithms...)},
 			Description: "Algorithm which will be used with the credential. Defaults to RS256.",
 		},
 		"parse_expiry_from_cert": schema.BoolAttribute{Optional: true, Description: "Parse expiry from x509 certificate. If true, attempts to parse the expiry date from the provided PEM."},

@@ -111,26 +111,42 @@ func (x *rotation) rollback(ctx context.Context, created credentialModel) error 
 	return nil
 }
 
-// diffCredentials splits an update into credentials to add (planned without an id), to
-// remove (in state but no longer planned) and to give a new expires_at (planned with an id
-// and a different expiry).
-func diffCredentials(planned, prior []credentialModel) (additions, removals, expiries []credentialModel) {
-	kept := map[string]credentialModel{}
+// credentialDiff is an update of the credentials set, as provider v1.55 applies it.
+type credentialDiff struct {
+	additions []credentialModel // planned credentials to create
+	removals  []credentialModel // prior credentials no longer planned
+	kept      []credentialModel // prior credentials that stay, with their planned pem and parse_expiry_from_cert
+	expiries  []credentialModel // kept credentials to give another expires_at
+}
+
+// diffCredentials splits an update. A planned element is the prior credential it has the
+// id of, or else the same credential planned as a new set element (sameCredential), which
+// is kept: only its expires_at changes, when one is configured and is another instant.
+func diffCredentials(planned, prior []credentialModel) credentialDiff {
+	var d credentialDiff
+	used := make([]bool, len(prior))
 	for _, p := range planned {
-		if p.ID.IsUnknown() || p.ID.IsNull() {
-			additions = append(additions, p)
+		j := firstUnused(p, prior, used, func(p, s credentialModel) bool { return p.ID.Equal(s.ID) })
+		if j < 0 {
+			j = firstUnused(p, prior, used, sameCredential)
+		}
+		if j < 0 {
+			d.additions = append(d.additions, p)
 			continue
 		}
-		kept[p.ID.ValueString()] = p
-	}
-	for _, s := range prior {
-		p, ok := kept[s.ID.ValueString()]
-		switch {
-		case !ok:
-			removals = append(removals, s)
-		case !p.ExpiresAt.IsNull() && !sameInstant(p.ExpiresAt.ValueString(), s.ExpiresAt.ValueString()):
-			expiries = append(expiries, p)
+		used[j] = true
+		kept := prior[j]
+		kept.PEM, kept.ParseExpiryFromCert = p.PEM, p.ParseExpiryFromCert
+		d.kept = append(d.kept, kept)
+		if at := p.ExpiresAt; !at.IsUnknown() && at.ValueString() != "" && !sameInstant(at.ValueString(), kept.ExpiresAt.ValueString()) {
+			kept.ExpiresAt = at
+			d.expiries = append(d.expiries, kept)
 		}
 	}
-	return additions, removals, expiries
+	for j, s := range prior {
+		if !used[j] {
+			d.removals = append(d.removals, s)
+		}
+	}
+	return d
 }

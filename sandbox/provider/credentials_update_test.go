@@ -8,19 +8,23 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// cred is a credential model for tests: a state credential when id is set, else a planned one.
-func cred(id, name, pem string) credentialModel {
-	c := credentialModel{
+// stored is a credential as the state records it.
+func stored(id, name, pem string) credentialModel {
+	return credentialModel{
+		ID: types.StringValue(id), Name: types.StringValue(name), KeyID: types.StringValue("kid-" + id),
+		CredentialType: types.StringValue("public_key"), PEM: types.StringValue(pem), Algorithm: types.StringValue("RS256"),
+		ParseExpiryFromCert: types.BoolValue(false), ExpiresAt: types.StringValue(""),
+		CreatedAt: types.StringValue("2026-01-01T00:00:00.000Z"), UpdatedAt: types.StringValue("2026-01-01T00:00:00.000Z"),
+	}
+}
+
+// fromConfig is a credential as a configuration block declares it: name, type and pem.
+func fromConfig(name, pem string) credentialModel {
+	return credentialModel{
 		Name: types.StringValue(name), CredentialType: types.StringValue("public_key"), PEM: types.StringValue(pem),
-		ParseExpiryFromCert: types.BoolNull(), ExpiresAt: types.StringUnknown(), Algorithm: types.StringUnknown(),
-		ID: types.StringUnknown(), KeyID: types.StringUnknown(), CreatedAt: types.StringUnknown(), UpdatedAt: types.StringUnknown(),
+		ID: types.StringNull(), KeyID: types.StringNull(), Algorithm: types.StringNull(), ParseExpiryFromCert: types.BoolNull(),
+		ExpiresAt: types.StringNull(), CreatedAt: types.StringNull(), UpdatedAt: types.StringNull(),
 	}
-	if id != "" {
-		c.ID, c.KeyID, c.Algorithm = types.StringValue(id), types.StringValue("kid-"+id), types.StringValue("RS256")
-		c.CreatedAt, c.UpdatedAt = types.StringValue("2026-01-01T00:00:00.000Z"), types.StringValue("2026-01-01T00:00:00.000Z")
-		c.ExpiresAt = types.StringNull()
-	}
-	return c
 }
 
 // order renders steps as "+name" (create+attach) and "-name" (detach+delete).
@@ -37,9 +41,9 @@ func order(steps []step) string {
 }
 
 func TestPlanRotation(t *testing.T) {
-	a, b := cred("cred_a", "A", "pem A"), cred("cred_b", "B", "pem B")
-	c, d := cred("", "C", "pem C"), cred("", "D", "pem D")
-	renamedA := cred("", "A renamed", "pem A")
+	a, b := stored("cred_a", "A", "pem A"), stored("cred_b", "B", "pem B")
+	c, d := fromConfig("C", "pem C"), fromConfig("D", "pem D")
+	renamedA := fromConfig("A renamed", "pem A")
 	tests := []struct {
 		name           string
 		add, remove    []credentialModel
@@ -66,22 +70,42 @@ func TestPlanRotation(t *testing.T) {
 }
 
 func TestDiffCredentials(t *testing.T) {
-	a, b := cred("cred_a", "A", "pem A"), cred("cred_b", "B", "pem B")
-	keptA := a
-	newExpiry := b
-	newExpiry.ExpiresAt = types.StringValue("2030-01-01T00:00:00Z")
-	sameExpiry := a
-	sameExpiry.ExpiresAt = types.StringValue("2030-01-01T01:00:00+01:00")
-	a.ExpiresAt = types.StringValue("2030-01-01T00:00:00Z")
-	c := cred("", "C", "pem C")
-
-	add, remove, expiries := diffCredentials([]credentialModel{keptA, c}, []credentialModel{a, b})
-	if names(add) != "C" || names(remove) != "B" || names(expiries) != "" {
-		t.Errorf("diff = add %q remove %q expiries %q, want C, B and none", names(add), names(remove), names(expiries))
+	k := newKey(t, "K", false)
+	a, b := stored("cred_a", "A", "pem A"), stored("cred_b", "B", "pem B")
+	b.ExpiresAt = types.StringValue("2030-01-01T00:00:00.000Z")
+	imported := stored("cred_k", "K", "")
+	imported.KeyID = types.StringValue(k.kid())
+	plannedAgain := func(c credentialModel, expiresAt string) credentialModel {
+		p := newCredentialPlan(fromConfig(c.Name.ValueString(), c.PEM.ValueString()))
+		if expiresAt != "" {
+			p.ExpiresAt = types.StringValue(expiresAt)
+		}
+		return p
 	}
-	_, _, expiries = diffCredentials([]credentialModel{sameExpiry, newExpiry}, []credentialModel{a, b})
-	if names(expiries) != "B" {
-		t.Errorf("expiry changes = %q, want only B (A's new spelling is the same instant)", names(expiries))
+	tests := []struct {
+		name                      string
+		planned, prior            []credentialModel
+		add, remove, keep, expire string
+		wantPEM                   string // of the first kept credential, when set
+	}{
+		{"kept by id, one added, one removed", []credentialModel{a, newCredentialPlan(fromConfig("C", "pem C"))}, []credentialModel{a, b}, "C", "B", "A", "", ""},
+		{"a set element planned again is the same credential", []credentialModel{plannedAgain(a, ""), plannedAgain(b, "")}, []credentialModel{a, b}, "", "", "A,B", "", ""},
+		{"a new expiry is a change of the same credential", []credentialModel{plannedAgain(b, "2031-01-01T00:00:00Z")}, []credentialModel{b}, "", "", "B", "B", ""},
+		{"the same instant in another spelling is no change", []credentialModel{plannedAgain(b, "2030-01-01T01:00:00+01:00")}, []credentialModel{b}, "", "", "B", "", ""},
+		{"a rename is a removal and an addition", []credentialModel{plannedAgain(fromConfig("A renamed", "pem A"), "")}, []credentialModel{a}, "A renamed", "A", "", "", ""},
+		{"a state without the pem matches by kid and takes the pem", []credentialModel{plannedAgain(fromConfig("K", k.pem), "")}, []credentialModel{imported}, "", "", "K", "", k.pem},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := diffCredentials(tt.planned, tt.prior)
+			got := []string{names(d.additions), names(d.removals), names(d.kept), names(d.expiries)}
+			if want := []string{tt.add, tt.remove, tt.keep, tt.expire}; !slices.Equal(got, want) {
+				t.Errorf("add, remove, keep, expire = %q, want %q", got, want)
+			}
+			if tt.wantPEM != "" && d.kept[0].PEM.ValueString() != tt.wantPEM {
+				t.Errorf("kept pem = %q, want the planned one", d.kept[0].PEM.ValueString())
+			}
+		})
 	}
 }
 
@@ -91,48 +115,4 @@ func names(creds []credentialModel) string {
 		out = append(out, c.Name.ValueString())
 	}
 	return strings.Join(out, ",")
-}
-
-func TestMatchPrior(t *testing.T) {
-	a, b := cred("cred_a", "A", "pem A"), cred("cred_b", "B", "pem B")
-	b.ExpiresAt = types.StringValue("2030-01-01T00:00:00Z")
-	plannedA := cred("", "A", "pem A")
-	plannedA.Algorithm = types.StringValue("RS256") // written out in the configuration
-	plannedC := cred("", "C", "pem C")
-	plannedC.ParseExpiryFromCert = types.BoolValue(false)
-
-	planned, changed := matchPrior([]credentialModel{plannedA, plannedC}, []credentialModel{a, b})
-	if !changed {
-		t.Error("adding C and dropping B is not reported as a change")
-	}
-	if got := planned[0]; !got.ID.Equal(a.ID) || !got.KeyID.Equal(a.KeyID) || !got.UpdatedAt.Equal(a.UpdatedAt) || !got.ExpiresAt.Equal(a.ExpiresAt) {
-		t.Errorf("surviving credential planned as %+v, want the values of %+v", got, a)
-	}
-	if got := planned[1]; !got.ID.IsUnknown() || got.Algorithm.ValueString() != "RS256" || !got.ExpiresAt.IsNull() {
-		t.Errorf("new credential planned as %+v, want unknown id, algorithm RS256 and no expiry", got)
-	}
-
-	renamed := cred("", "A renamed", "pem A")
-	if planned, _ := matchPrior([]credentialModel{renamed}, []credentialModel{a}); !planned[0].ID.IsUnknown() {
-		t.Error("a renamed credential kept its id; v1.55 treats a rename as remove and add")
-	}
-
-	expiring := cred("", "B", "pem B")
-	expiring.ExpiresAt = types.StringValue("2031-06-01T00:00:00Z")
-	planned, changed = matchPrior([]credentialModel{expiring}, []credentialModel{b})
-	if changed || !planned[0].ID.Equal(b.ID) || !planned[0].UpdatedAt.IsUnknown() {
-		t.Errorf("expiry change planned as %+v (changed %v), want B's id, updated_at unknown, no replacement", planned[0], changed)
-	}
-
-	flipped := cred("", "A", "pem A")
-	flipped.ParseExpiryFromCert = types.BoolValue(true)
-	if _, changed := matchPrior([]credentialModel{flipped}, []credentialModel{a}); !changed {
-		t.Error("changing parse_expiry_from_cert is not a change provider ≤ 1.46 must replace for")
-	}
-	if _, changed := matchPrior([]credentialModel{plannedA}, []credentialModel{a}); changed {
-		t.Error("an unchanged credential is reported as changed")
-	}
-	if slices.ContainsFunc(planned, func(c credentialModel) bool { return c.Algorithm.IsUnknown() }) {
-		t.Error("a planned algorithm is unknown")
-	}
 }

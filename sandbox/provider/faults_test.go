@@ -20,7 +20,7 @@ func TestRetriesThroughFaults(t *testing.T) {
 	w := h.workspace(t)
 	logFile := filepath.Join(t.TempDir(), "provider.log")
 	w.env = []string{"TF_LOG_PROVIDER=WARN", "TF_LOG_PATH=" + logFile}
-	w.write(t, clientConfig(DefaultVersion, "faulty-worker", newKey(t, "Current", true), newKey(t, "Next", false)))
+	w.write(t, clientConfig(DefaultVersion, "faulty-worker", newKey(t, "Current", false), newKey(t, "Next", false)))
 	w.must(t, "init")
 
 	h.srv.SetFaults([]sandbox.Fault{{Path: "/api/v2/", ErrorRate: 0.1, RateLimited: 0.25}})

@@ -25,25 +25,30 @@ func TestMain(m *testing.M) { tftest.Main(m) }
 // stand-in provider.
 type harness struct {
 	terraform string
+	dir       string // the provider mirror and the CLI configuration that installs from it
 	srv       *sandbox.Server
 	tenant    *sandbox.Tenant
 	env       []string
 }
 
-// newHarness starts a sandbox with a management client and mirrors the provider at versions.
+// newHarness starts a sandbox with a management client and mirrors the stand-in provider at
+// versions (default DefaultVersion).
 func newHarness(t *testing.T, versions ...string) *harness {
 	t.Helper()
 	tf := tftest.Terraform(t).Path
-	exe := tftest.Rekey(t)
 	srv, tenant, mgmt := startSandbox(t)
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(caFile, srv.CAPEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cliConfig, err := tfrunner.InstallMirror(dir, exe, versions...)
-	if err != nil {
-		t.Fatal(err)
+	h := &harness{terraform: tf, dir: dir, srv: srv, tenant: tenant}
+	if len(versions) == 0 {
+		versions = []string{DefaultVersion}
+	}
+	var cliConfig string
+	for _, v := range versions {
+		cliConfig = h.mirror(t, tftest.Rekey(t), v)
 	}
 	env := []string{
 		"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_CLI_CONFIG_FILE=" + cliConfig, "SSL_CERT_FILE=" + caFile,
@@ -55,7 +60,19 @@ func newHarness(t *testing.T, versions ...string) *harness {
 			env = append(env, kv)
 		}
 	}
-	return &harness{terraform: tf, srv: srv, tenant: tenant, env: env}
+	h.env = env
+	return h
+}
+
+// mirror offers executable as auth0/auth0 at version in the harness's mirror and returns the
+// CLI configuration's path.
+func (h *harness) mirror(t *testing.T, executable, version string) string {
+	t.Helper()
+	cliConfig, err := tfrunner.InstallMirror(h.dir, executable, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cliConfig
 }
 
 // startSandbox starts a sandbox tenant on HTTPS with a management client granted the provider's scopes.
@@ -97,6 +114,14 @@ func (w *workspace) write(t *testing.T, config string) {
 	if err := os.WriteFile(filepath.Join(w.dir, "main.tf"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// create writes config, then runs terraform init and apply.
+func (w *workspace) create(t *testing.T, config string) {
+	t.Helper()
+	w.write(t, config)
+	w.must(t, "init")
+	w.must(t, "apply", "-auto-approve")
 }
 
 // run runs terraform and returns its combined output and exit code.
@@ -153,29 +178,78 @@ type resourceChange struct {
 	} `json:"change"`
 }
 
-// savedPlan plans into a file and returns the change of each resource by address.
+// savedPlan plans into a file and returns the change of each resource by address; the plan
+// must have changes.
 func (w *workspace) savedPlan(t *testing.T) map[string]resourceChange {
 	t.Helper()
-	if out, code := w.run(t, "plan", "-out=tfplan", "-detailed-exitcode"); code != 2 {
-		t.Fatalf("plan exited %d, want 2 (changes):\n%s", code, out)
+	changes, changed := w.planFile(t)
+	if !changed {
+		t.Fatal("plan reports no changes, want changes")
+	}
+	return changes
+}
+
+// planFile plans into a file and returns the change of each resource by address, and whether
+// the plan has changes.
+func (w *workspace) planFile(t *testing.T) (changes map[string]resourceChange, changed bool) {
+	t.Helper()
+	out, code := w.run(t, "plan", "-out=tfplan", "-detailed-exitcode")
+	if code != 0 && code != 2 {
+		t.Fatalf("plan exited %d:\n%s", code, out)
 	}
 	var plan struct {
 		ResourceChanges []resourceChange `json:"resource_changes"`
 	}
-	cmd := exec.Command(w.h.terraform, "show", "-json", "tfplan")
-	cmd.Dir, cmd.Env = w.dir, w.h.env
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("terraform show -json: %v", err)
-	}
-	if err := json.Unmarshal(out, &plan); err != nil {
-		t.Fatalf("terraform show -json: %v", err)
-	}
-	changes := map[string]resourceChange{}
+	w.showJSON(t, &plan, "tfplan")
+	changes = map[string]resourceChange{}
 	for _, rc := range plan.ResourceChanges {
 		changes[rc.Address] = rc
 	}
-	return changes
+	return changes, code == 2
+}
+
+// showJSON decodes `terraform show -json [args]` into v.
+func (w *workspace) showJSON(t *testing.T, v any, args ...string) {
+	t.Helper()
+	cmd := exec.Command(w.h.terraform, append([]string{"show", "-json"}, args...)...)
+	cmd.Dir, cmd.Env = w.dir, w.h.env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("terraform show -json %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	if err := json.Unmarshal(out, v); err != nil {
+		t.Fatalf("terraform show -json %s: %v", strings.Join(args, " "), err)
+	}
+}
+
+// stateResource is a resource of `terraform show -json`'s state.
+type stateResource struct {
+	Address       string         `json:"address"`
+	SchemaVersion int            `json:"schema_version"`
+	Values        map[string]any `json:"values"`
+}
+
+// stateOf returns the resource at address from `terraform show -json`, which decodes the
+// state with the installed provider's schema.
+func (w *workspace) stateOf(t *testing.T, address string) stateResource {
+	t.Helper()
+	var state struct {
+		Values struct {
+			RootModule struct {
+				Resources []stateResource `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	w.showJSON(t, &state)
+	for _, r := range state.Values.RootModule.Resources {
+		if r.Address == address {
+			return r
+		}
+	}
+	t.Fatalf("no %s in the state", address)
+	return stateResource{}
 }
 
 // planCredentials returns the private_key_jwt credentials of a before or after object.
@@ -206,17 +280,17 @@ func credentialNamed(t *testing.T, creds []map[string]any, name string) map[stri
 
 // testKey is a key pair with the PEM Terraform is given for it.
 type testKey struct {
-	name      string
-	key       *rsa.PrivateKey
-	pem       string
-	fromCert  bool
-	notAfter  time.Time
-	algorithm string
-	expiresAt string // expires_at as configured; "" leaves it out
+	name        string // "" leaves name out
+	key         *rsa.PrivateKey
+	pem         string
+	notAfter    time.Time // the certificate's, when pem is one
+	algorithm   string
+	parseExpiry string // parse_expiry_from_cert as configured: "true", "false", or "" to leave it out
+	expiresAt   string // expires_at as configured; "" leaves it out
 }
 
 // newKey makes a 2048-bit key; asCert wraps its public key in a self-signed certificate whose
-// notAfter becomes the credential's expiry.
+// notAfter becomes the credential's expiry (parse_expiry_from_cert = true).
 func newKey(t *testing.T, name string, asCert bool) testKey {
 	t.Helper()
 	k, err := keys.Generate(keys.MinBits)
@@ -225,7 +299,7 @@ func newKey(t *testing.T, name string, asCert bool) testKey {
 	}
 	tk := testKey{name: name, key: k}
 	if asCert {
-		tk.fromCert, tk.notAfter = true, time.Now().Add(90*24*time.Hour).UTC().Truncate(time.Second)
+		tk.parseExpiry, tk.notAfter = "true", time.Now().Add(90*24*time.Hour).UTC().Truncate(time.Second)
 		cert, err := keys.SelfSignedCert(k, name, time.Now().Add(-time.Hour), tk.notAfter)
 		if err != nil {
 			t.Fatal(err)
@@ -252,12 +326,16 @@ func (k testKey) kid() string { return keys.Thumbprint(&k.key.PublicKey) }
 // hcl is the credentials block for the key.
 func (k testKey) hcl() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "      credentials {\n        name            = %q\n        credential_type = \"public_key\"\n", k.name)
+	b.WriteString("      credentials {\n")
+	if k.name != "" {
+		fmt.Fprintf(&b, "        name            = %q\n", k.name)
+	}
+	b.WriteString("        credential_type = \"public_key\"\n")
 	if k.algorithm != "" {
 		fmt.Fprintf(&b, "        algorithm       = %q\n", k.algorithm)
 	}
-	if k.fromCert {
-		b.WriteString("        parse_expiry_from_cert = true\n")
+	if k.parseExpiry != "" {
+		fmt.Fprintf(&b, "        parse_expiry_from_cert = %s\n", k.parseExpiry)
 	}
 	if k.expiresAt != "" {
 		fmt.Fprintf(&b, "        expires_at      = %q\n", k.expiresAt)
@@ -279,19 +357,7 @@ func indent(s, prefix string) string {
 // clientConfig is a workspace with one auth0_client and its auth0_client_credentials holding
 // creds, served by the provider at version.
 func clientConfig(version, clientName string, creds ...testKey) string {
-	var blocks strings.Builder
-	for _, c := range creds {
-		blocks.WriteString(c.hcl())
-	}
-	return fmt.Sprintf(`terraform {
-  required_providers {
-    auth0 = {
-      source  = "auth0/auth0"
-      version = %q
-    }
-  }
-}
-
+	return requireProvider(version) + fmt.Sprintf(`
 resource "auth0_client" "app" {
   name        = %q
   app_type    = "non_interactive"
@@ -301,18 +367,47 @@ resource "auth0_client" "app" {
   }
 }
 
+output "client_id" {
+  value = auth0_client.app.id
+}
+`, clientName) + credentialsBlock("auth0_client.app.id", creds)
+}
+
+// credentialsConfig is a workspace with only an auth0_client_credentials, holding creds, for
+// the existing client clientID, served by the provider at version.
+func credentialsConfig(version, clientID string, creds ...testKey) string {
+	return requireProvider(version) + credentialsBlock(fmt.Sprintf("%q", clientID), creds)
+}
+
+// requireProvider is the terraform block that requires auth0/auth0 at version.
+func requireProvider(version string) string {
+	return fmt.Sprintf(`terraform {
+  required_providers {
+    auth0 = {
+      source  = "auth0/auth0"
+      version = %q
+    }
+  }
+}
+`, version)
+}
+
+// credentialsBlock is auth0_client_credentials.app for the client clientID (an HCL
+// expression) with the creds.
+func credentialsBlock(clientID string, creds []testKey) string {
+	var blocks strings.Builder
+	for _, c := range creds {
+		blocks.WriteString(c.hcl())
+	}
+	return fmt.Sprintf(`
 resource "auth0_client_credentials" "app" {
-  client_id             = auth0_client.app.id
+  client_id             = %s
   authentication_method = "private_key_jwt"
 
   private_key_jwt {
 %s  }
 }
-
-output "client_id" {
-  value = auth0_client.app.id
-}
-`, version, clientName, blocks.String())
+`, clientID, blocks.String())
 }
 
 // clientID returns the id Terraform recorded for auth0_client.app.

@@ -16,9 +16,7 @@ func TestLegacyReplacesCredentials(t *testing.T) {
 	h := newHarness(t, legacy)
 	w := h.workspace(t)
 	first, second := newKey(t, "First", false), newKey(t, "Second", false)
-	w.write(t, clientConfig(legacy, "legacy-worker", first))
-	w.must(t, "init")
-	w.must(t, "apply", "-auto-approve")
+	w.create(t, clientConfig(legacy, "legacy-worker", first))
 	clientID := w.clientID(t)
 	firstID := h.attachedByKID(t, clientID, first.kid()).ID
 	w.expectNoChanges(t)
