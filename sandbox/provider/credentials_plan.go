@@ -41,19 +41,22 @@ func (r *credentialsResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 }
 
-// planCredentialSet is the planned credentials set as terraform-plugin-sdk plans the real
-// provider's TypeSet, whose elements are identified by a hash of their type, pem, algorithm,
-// name and expires_at (setHash). A configured element whose hash is in state keeps its state
-// values, with the configured name and parse_expiry_from_cert; any other is new, its computed
-// values unknown until the apply. So an element whose state expires_at is not the configured
-// one (a certificate's parsed expiry, another spelling of the instant) is planned as removed
-// and added again on every plan, as with the real provider. An update that changes nothing
-// is planned as the state itself.
+// planCredentialSet is the planned credentials set as Terraform and terraform-plugin-sdk
+// plan the real provider's TypeSet. Terraform first proposes each configured element with the
+// expiry of a prior one it matches (see proposed). The SDK then identifies the proposed
+// elements by the real provider's hash (type, pem, algorithm, name and expires_at; setHash):
+// if they hash as the prior ones do, nothing changes, not even parse_expiry_from_cert.
+// Otherwise an element whose hash is in state keeps its state values, with the configured
+// name and parse_expiry_from_cert, and any other is new, its computed values unknown until
+// the apply. So an element whose stored expiry its block does not bring into the hash (a
+// certificate's parsed expiry when the block leaves out algorithm, name or
+// parse_expiry_from_cert; an expires_at written without milliseconds) is planned removed and
+// added again on every plan, as with the real provider.
 func planCredentialSet(configured, prior []credentialModel, update bool) []credentialModel {
 	used := make([]bool, len(prior))
 	planned := make([]credentialModel, 0, len(configured))
-	changed := false
-	for _, c := range configured {
+	changed := len(configured) != len(prior)
+	for _, c := range proposed(configured, prior) {
 		j := firstUnused(c, prior, used, sameHash)
 		if j < 0 {
 			planned = append(planned, newCredentialPlan(c))
@@ -62,16 +65,37 @@ func planCredentialSet(configured, prior []credentialModel, update bool) []crede
 		}
 		used[j] = true
 		kept := prior[j]
-		if c.ParseExpiryFromCert.IsUnknown() || c.ParseExpiryFromCert.ValueBool() != kept.ParseExpiryFromCert.ValueBool() {
-			changed = true
-		}
 		kept.Name, kept.ParseExpiryFromCert = c.Name, c.ParseExpiryFromCert
 		planned = append(planned, kept)
 	}
-	if update && !changed && !slices.Contains(used, false) {
+	if update && !changed {
 		return prior
 	}
 	return planned
+}
+
+// proposed is the configured elements as Terraform proposes them to the provider: one whose
+// configurable attributes are exactly a prior element's (name, type, pem, algorithm and
+// parse_expiry_from_cert as stored, none left out, and no expires_at) takes that element's
+// computed values, of which only expires_at counts in the hash.
+func proposed(configured, prior []credentialModel) []credentialModel {
+	used := make([]bool, len(prior))
+	out := slices.Clone(configured)
+	for i, c := range out {
+		if j := firstUnused(c, prior, used, sameConfigurable); j >= 0 {
+			used[j] = true
+			out[i].ExpiresAt = prior[j].ExpiresAt
+		}
+	}
+	return out
+}
+
+// sameConfigurable reports whether Terraform matches the configured element c to the prior
+// element p: every attribute that is not computed is equal, a null only to a null, and c has
+// no expires_at (which the prior side of the comparison leaves out as computed).
+func sameConfigurable(c, p credentialModel) bool {
+	return c.ExpiresAt.IsNull() && c.Name.Equal(p.Name) && c.CredentialType.Equal(p.CredentialType) &&
+		c.PEM.Equal(p.PEM) && c.Algorithm.Equal(p.Algorithm) && c.ParseExpiryFromCert.Equal(p.ParseExpiryFromCert)
 }
 
 // newCredentialPlan is the plan of a credential to create: algorithm defaults to RS256, name

@@ -47,23 +47,32 @@ func TestPlanCredentialSet(t *testing.T) {
 			t.Errorf("new credential expires_at = %v, want the configured %v", e.ExpiresAt, expiring.ExpiresAt)
 		}
 	})
-	t.Run("a parsed expiry changes the element's hash, so it is planned again on every plan", func(t *testing.T) {
+	t.Run("a parsed expiry the block does not bring into the hash plans the element again", func(t *testing.T) {
 		got := planCredentialSet([]credentialModel{certConfig}, []credentialModel{cert}, true)
 		if !got[0].ID.IsUnknown() || !got[0].ExpiresAt.IsUnknown() {
 			t.Errorf("certificate planned as %+v, want a new element (unknown id and expires_at)", got[0])
 		}
 	})
-	t.Run("flipping parse_expiry_from_cert is a change of the kept element", func(t *testing.T) {
+	t.Run("a block written out in full matches its element and keeps the parsed expiry", func(t *testing.T) {
+		full := certConfig
+		full.Algorithm = types.StringValue("RS256")
+		if got := planCredentialSet([]credentialModel{full}, []credentialModel{cert}, true); !reflect.DeepEqual(got, []credentialModel{cert}) {
+			t.Errorf("planned %+v, want the state", got)
+		}
+		got := planCredentialSet([]credentialModel{full, fromConfig("C", "pem C")}, []credentialModel{cert}, true)
+		if !got[0].ID.Equal(cert.ID) || !got[0].ExpiresAt.Equal(cert.ExpiresAt) {
+			t.Errorf("kept certificate planned as %+v, want its id and expiry", got[0])
+		}
+	})
+	t.Run("parse_expiry_from_cert is not in the hash: flipping it alone changes nothing", func(t *testing.T) {
 		flipped := fromConfig("A", "pem A")
 		flipped.ParseExpiryFromCert = types.BoolValue(true)
-		got := planCredentialSet([]credentialModel{flipped}, []credentialModel{a}, true)
-		if !got[0].ParseExpiryFromCert.ValueBool() || !got[0].ID.Equal(a.ID) {
-			t.Errorf("planned %+v; want a's element with parse_expiry_from_cert true", got)
+		if got := planCredentialSet([]credentialModel{flipped}, []credentialModel{a}, true); !reflect.DeepEqual(got, []credentialModel{a}) {
+			t.Errorf("planned %+v, want the state", got)
 		}
-		unflagged := a
-		unflagged.ParseExpiryFromCert = types.BoolValue(true)
-		if got := planCredentialSet([]credentialModel{fromConfig("A", "pem A")}, []credentialModel{unflagged}, true); !got[0].ParseExpiryFromCert.IsNull() {
-			t.Errorf("planned %+v; removing parse_expiry_from_cert = true is a change", got[0])
+		got := planCredentialSet([]credentialModel{flipped, fromConfig("C", "pem C")}, []credentialModel{a}, true)
+		if !got[0].ParseExpiryFromCert.ValueBool() || !got[0].ID.Equal(a.ID) {
+			t.Errorf("kept %+v in a changed set, want a's element with parse_expiry_from_cert true as configured", got[0])
 		}
 	})
 }

@@ -6,10 +6,11 @@ import (
 )
 
 // TestParsedExpiryIsPlannedAgain creates a credential whose expiry Auth0 parses from its
-// certificate. As with the real provider, the stored expires_at is part of the set element's
-// hash but the configuration has none, so every plan shows the credential removed and added
-// again with its id and expiry unknown. Applying such a plan keeps the credential: the same
-// key is the same credential (provider v1.55 matching), so nothing is deleted.
+// certificate, in a block that leaves algorithm out. As with the real provider, the stored
+// expires_at is part of the set element's hash but the proposed element has none, so every
+// plan shows the credential removed and added again with its id and expiry unknown. Applying
+// such a plan keeps the credential: the same key is the same credential (provider v1.55
+// matching), so nothing is deleted.
 func TestParsedExpiryIsPlannedAgain(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

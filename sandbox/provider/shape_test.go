@@ -39,8 +39,12 @@ func keyOf(name string, asCert bool, with func(*testKey)) func(t *testing.T) tes
 // expiring sets an explicit expires_at.
 func expiring(at string) func(*testKey) { return func(k *testKey) { k.expiresAt = at } }
 
+// writtenOut writes out algorithm as the sandbox's workspace does.
+func writtenOut(k *testKey) { k.algorithm = "RS256" }
+
 var shapeCases = []shapeCase{
 	{"certificate with parse_expiry_from_cert = true", keyOf("Current", true, nil), keyOf("Next", true, nil)},
+	{"certificate with parse_expiry_from_cert = true and algorithm", keyOf("Current", true, writtenOut), keyOf("Next", true, writtenOut)},
 	{"public key, parse_expiry_from_cert omitted", keyOf("Current", false, nil), keyOf("Next", false, nil)},
 	{"public key, parse_expiry_from_cert = false",
 		keyOf("Current", false, func(k *testKey) { k.parseExpiry = "false" }), keyOf("Next", false, func(k *testKey) { k.parseExpiry = "false" })},
