@@ -5,11 +5,10 @@
 //
 //	{"credentials": [{"kid": "…", "alg": "RS256", "private_key_file": "keys/current.pem"}]}
 //
-// Edits keep what they do not touch. In a JSON file only the bytes of the credentials array
-// change: untouched entries keep their bytes (unknown fields included) and a new entry is laid
-// out like the existing ones. A YAML file (.yaml, .yml) is edited through yaml.v3's node tree:
-// other keys, unknown entry fields and comments are kept, but the encoder normalises layout
-// (indentation, quoting, blank lines, a leading "---").
+// Edits keep what they do not touch. In a JSON or YAML (.yaml, .yml) file only the bytes of the
+// credentials list change: untouched entries keep their bytes (unknown fields and comments
+// included) and a new entry is laid out like the existing ones. In a YAML block list the
+// comment lines above an entry move with it.
 package sysconfig
 
 import (

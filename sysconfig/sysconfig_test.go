@@ -393,13 +393,7 @@ func TestSaveKeepsModeAndLeavesNoTemp(t *testing.T) {
 	if err := os.Chmod(path, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	f := load(t, path)
-	if err := f.Stage(entryC); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Save(); err != nil {
-		t.Fatal(err)
-	}
+	stageAndSave(t, path, entryC)
 	info, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -416,13 +410,7 @@ func TestSaveKeepsModeAndLeavesNoTemp(t *testing.T) {
 // After Save the File is the saved file: further changes and saves work.
 func TestSaveTwice(t *testing.T) {
 	path := copyInput(t, "compact.json")
-	f := load(t, path)
-	if err := f.Stage(entryC); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Save(); err != nil {
-		t.Fatal(err)
-	}
+	f := stageAndSave(t, path, entryC)
 	if err := f.Promote("kidC"); err != nil {
 		t.Fatal(err)
 	}
@@ -454,13 +442,7 @@ func TestSaveFollowsSymlink(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	f := load(t, link)
-	if err := f.Stage(entryC); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Save(); err != nil {
-		t.Fatal(err)
-	}
+	stageAndSave(t, link, entryC)
 	if info, err := os.Lstat(link); err != nil || info.Mode()&fs.ModeSymlink == 0 {
 		t.Fatalf("the link was replaced: %v %v", info, err)
 	}
@@ -511,7 +493,7 @@ func TestSnippet(t *testing.T) {
 
 func TestJSONLayouts(t *testing.T) {
 	const a = `"kid": "kidA", "alg": "RS256", "private_key_file": "a"`
-	cases := []struct{ name, in, want string }{
+	cases := []layoutCase{
 		{"one line with spaces",
 			`{"credentials": [{` + a + `}]}`,
 			`{"credentials": [{` + a + `}, {"kid": "kidC", "alg": "RS384", "private_key_file": "keys/c.pem"}]}`},
@@ -525,22 +507,114 @@ func TestJSONLayouts(t *testing.T) {
 			"{\r\n\t\"credentials\": [\r\n\t\t{\r\n\t\t\t\"kid\": \"kidA\",\r\n\t\t\t\"alg\": \"RS256\",\r\n\t\t\t\"private_key_file\": \"a\"\r\n\t\t}\r\n\t]\r\n}\r\n",
 			"{\r\n\t\"credentials\": [\r\n\t\t{\r\n\t\t\t\"kid\": \"kidA\",\r\n\t\t\t\"alg\": \"RS256\",\r\n\t\t\t\"private_key_file\": \"a\"\r\n\t\t},\r\n\t\t{\r\n\t\t\t\"kid\": \"kidC\",\r\n\t\t\t\"alg\": \"RS384\",\r\n\t\t\t\"private_key_file\": \"keys/c.pem\"\r\n\t\t}\r\n\t]\r\n}\r\n"},
 	}
+	checkLayouts(t, "s.json", cases)
+}
+
+// TestYAMLPreservesBytes: a rotation changes only the credentials list of a YAML file; the
+// bytes around it (comment spacing, quoting, a document marker, blank lines) stay as they were.
+func TestYAMLPreservesBytes(t *testing.T) {
+	head := "---\n# service   config  (spacing kept)\nservice:   'billing'    #  two spaces\n\ncredentials:   # the list\n"
+	tail := "\n# after the list\nauth0:\n    domain:    example.eu.auth0.com   # tenant\n    audience: \"https://api.example.com/\"\n"
+	in := head + "  - kid: kidA\n    alg: RS256\n    private_key_file: keys/a.pem   # current\n" + tail
+	path := filepath.Join(t.TempDir(), "svc.yaml")
+	if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range operations {
+		f := load(t, path)
+		if err := op.do(f); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Save(); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(path)
+		if !strings.HasPrefix(string(got), head) || !strings.HasSuffix(string(got), tail) {
+			t.Errorf("%s changed bytes outside the credentials list:\n%s", op.name, got)
+		}
+		if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestYAMLLayouts(t *testing.T) {
+	const a = "kid: kidA\n    alg: RS256\n    private_key_file: a.pem\n"
+	cases := []layoutCase{
+		{"comments between items move with the item below",
+			"credentials:\n  # A\n  - " + a + "\n  # B\n  - kid: kidB\n    alg: RS256\n    private_key_file: b.pem\nx: 1\n",
+			"credentials:\n  # A\n  - " + a + "  - kid: kidC\n    alg: RS384\n    private_key_file: keys/c.pem\n\n  # B\n  - kid: kidB\n    alg: RS256\n    private_key_file: b.pem\nx: 1\n"},
+		{"indentless list",
+			"credentials:\n- kid: kidA\n  alg: RS256\n  private_key_file: a.pem\nx: 1\n",
+			"credentials:\n- kid: kidA\n  alg: RS256\n  private_key_file: a.pem\n- kid: kidC\n  alg: RS384\n  private_key_file: keys/c.pem\nx: 1\n"},
+		{"four spaces after the dash",
+			"credentials:\n    -   kid: kidA\n        alg: RS256\n        private_key_file: a.pem\n",
+			"credentials:\n    -   kid: kidA\n        alg: RS256\n        private_key_file: a.pem\n    -   kid: kidC\n        alg: RS384\n        private_key_file: keys/c.pem\n"},
+		{"entry on the line after its dash",
+			"credentials:\n  -\n    kid: kidA\n    alg: RS256\n    private_key_file: a.pem\n",
+			"credentials:\n  -\n    kid: kidA\n    alg: RS256\n    private_key_file: a.pem\n  - kid: kidC\n    alg: RS384\n    private_key_file: keys/c.pem\n"},
+		{"flow entries in a block list, no final line end",
+			"credentials:\n  - {kid: kidA, alg: RS256, private_key_file: a.pem}",
+			"credentials:\n  - {kid: kidA, alg: RS256, private_key_file: a.pem}\n  - {kid: kidC, alg: RS384, private_key_file: keys/c.pem}"},
+		{"flow list over lines with quotes and comments",
+			"credentials: [   # keys\n  {kid: kidA, alg: RS256, private_key_file: 'it''s {a}.pem'},\n  {kid: kidB, alg: RS256, private_key_file: \"b]\\\".pem\"}  # B\n]\n",
+			"credentials: [   # keys\n  {kid: kidA, alg: RS256, private_key_file: 'it''s {a}.pem'},\n  {kid: kidC, alg: RS384, private_key_file: keys/c.pem},\n  {kid: kidB, alg: RS256, private_key_file: \"b]\\\".pem\"}  # B\n]\n"},
+		{"CRLF",
+			"credentials:\r\n  - kid: kidA\r\n    alg: RS256\r\n    private_key_file: a.pem\r\nx: 1\r\n",
+			"credentials:\r\n  - kid: kidA\r\n    alg: RS256\r\n    private_key_file: a.pem\r\n  - kid: kidC\r\n    alg: RS384\r\n    private_key_file: keys/c.pem\r\nx: 1\r\n"},
+		{"non-ASCII before a flow list",
+			"naïve: é\ncredentials: [{kid: kidA, alg: RS256, private_key_file: ü.pem}]\n",
+			"naïve: é\ncredentials: [{kid: kidA, alg: RS256, private_key_file: ü.pem}, {kid: kidC, alg: RS384, private_key_file: keys/c.pem}]\n"},
+	}
+	checkLayouts(t, "s.yaml", cases)
+}
+
+// TestYAMLNewEntryQuoting: a new entry's values are quoted where YAML needs it, so the file
+// reads back with the same values.
+func TestYAMLNewEntryQuoting(t *testing.T) {
+	path := copyInput(t, "comments.yaml")
+	f := load(t, path)
+	odd := sysconfig.Entry{KID: "123", Alg: "PS256", PrivateKeyFile: "/keys/#1: a, {b} " + strings.Repeat("long/", 30) + "k.pem"}
+	if err := f.Stage(odd); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(t, path).Entries()[1]; got != odd {
+		t.Errorf("read back %+v, want %+v", got, odd)
+	}
+}
+
+// layoutCase is a file's bytes before and after staging entryC.
+type layoutCase struct{ name, in, want string }
+
+// checkLayouts writes each case's input to a file named name, stages entryC and compares.
+func checkLayouts(t *testing.T, name string, cases []layoutCase) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "s.json")
+			path := filepath.Join(t.TempDir(), name)
 			if err := os.WriteFile(path, []byte(c.in), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			f := load(t, path)
-			if err := f.Stage(entryC); err != nil {
-				t.Fatal(err)
-			}
-			if err := f.Save(); err != nil {
-				t.Fatal(err)
-			}
+			stageAndSave(t, path, entryC)
 			if got, _ := os.ReadFile(path); string(got) != c.want {
 				t.Errorf("got\n%q\nwant\n%q", got, c.want)
 			}
 		})
 	}
+}
+
+// stageAndSave loads the file at path, stages e and saves.
+func stageAndSave(t *testing.T, path string, e sysconfig.Entry) *sysconfig.File {
+	t.Helper()
+	f := load(t, path)
+	if err := f.Stage(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
