@@ -16,17 +16,18 @@ import (
 
 // Config holds how to reach the Management API, with the Terraform provider's variables.
 type Config struct {
-	Domain       string       // AUTH0_DOMAIN (host or host:port; a scheme is stripped)
+	Domain       string       // AUTH0_DOMAIN: host or host:port (an https:// scheme and trailing slashes are ignored)
 	ClientID     string       // AUTH0_CLIENT_ID
 	ClientSecret string       // AUTH0_CLIENT_SECRET
 	APIToken     string       // AUTH0_API_TOKEN (used when set)
 	HTTPClient   *http.Client // optional: e.g. one that trusts a sandbox CA; nil = http.DefaultClient semantics
 }
 
-// ConfigFromEnv reads the Auth0 Terraform provider's environment variables through getenv.
+// ConfigFromEnv reads the Auth0 Terraform provider's environment variables through getenv. The
+// domain comes back normalised (see Domain), as Terraform must be given it too.
 func ConfigFromEnv(getenv func(string) string) Config {
 	return Config{
-		Domain:       strings.TrimSpace(getenv("AUTH0_DOMAIN")),
+		Domain:       normalizeDomain(getenv("AUTH0_DOMAIN")),
 		ClientID:     strings.TrimSpace(getenv("AUTH0_CLIENT_ID")),
 		ClientSecret: strings.TrimSpace(getenv("AUTH0_CLIENT_SECRET")),
 		APIToken:     strings.TrimSpace(getenv("AUTH0_API_TOKEN")),
@@ -38,6 +39,9 @@ func (c Config) Validate() error {
 	host := c.host()
 	if host == "" {
 		return errors.New("AUTH0_DOMAIN is not set: rekey needs the tenant's domain (e.g. your-tenant.eu.auth0.com)")
+	}
+	if strings.Contains(host, "://") {
+		return fmt.Errorf("AUTH0_DOMAIN %q: rekey and the auth0 provider reach Auth0 over https only; set the host alone (e.g. your-tenant.eu.auth0.com)", c.Domain)
 	}
 	if err := checkHost(host); err != nil {
 		return err
@@ -55,13 +59,18 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// host is the domain without scheme, surrounding space or trailing slash, as go-auth0 takes it.
-func (c Config) host() string {
-	d := strings.TrimSpace(c.Domain)
-	if i := strings.Index(d, "//"); i >= 0 {
-		d = d[i+2:]
+// host is the domain as go-auth0 and the auth0 provider take it.
+func (c Config) host() string { return normalizeDomain(c.Domain) }
+
+// normalizeDomain strips an AUTH0_DOMAIN of surrounding space, an https:// scheme and trailing
+// slashes, leaving host or host:port; anything else is left for Validate to refuse.
+func normalizeDomain(d string) string {
+	d = strings.TrimSpace(d)
+	const scheme = "https://"
+	if len(d) >= len(scheme) && strings.EqualFold(d[:len(scheme)], scheme) {
+		d = d[len(scheme):]
 	}
-	return strings.TrimSuffix(d, "/")
+	return strings.TrimRight(d, "/")
 }
 
 // checkHost accepts host or host:port and nothing else (no path, query or user info).
