@@ -60,6 +60,7 @@ func parseRotateFlags(args []string, stderr io.Writer) (rotateFlags, error) {
 	fs.BoolVar(&f.sandbox, "sandbox", false, "rotate on a fresh embedded sandbox tenant, with a demo consumer requesting tokens throughout")
 	fs.StringVar(&f.terraform, "terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed)")
 	fs.Var(&f.accept, "accept-change", "accept a planned change to this other resource address (repeatable)")
+	fs.BoolVar(&f.opts.Repair, "repair", false, "remove rekey's own leftover credentials (from an interrupted apply) through the Management API without asking; needs the scopes update:clients and delete:client_credentials")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return f, err

@@ -55,6 +55,9 @@ func (e *engine) detachNew(ctx context.Context) error {
 	if e.j.Resource == "" {
 		return nil
 	}
+	if err := e.removeLeftoverNew(ctx, Attach); err != nil {
+		return err
+	}
 	err := e.applyChange(ctx, change{
 		step:       Attach,
 		edit:       e.removeBlock(e.j.New.KID),

@@ -19,6 +19,7 @@ type AuditRecord struct {
 	PlanDigests map[string]string `json:"plan_digests,omitempty"` // sha256 of each applied plan file, by step
 	Checks      []AuditCheck      `json:"checks,omitempty"`
 	Accepted    []string          `json:"accepted,omitempty"`
+	Repairs     []string          `json:"repairs,omitempty"` // leftover credentials removed through the Management API
 	Outcome     string            `json:"outcome"`
 	Error       string            `json:"error,omitempty"`
 }

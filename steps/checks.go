@@ -162,6 +162,10 @@ func (e *engine) checkOldKeyUnused(ctx context.Context) error {
 // confirm proves the rotation: the new key works, the old key is rejected, and the old entry
 // leaves the system config.
 func (e *engine) confirm(ctx context.Context) error {
+	// The pool, not only the attached list: no credential of the old key may be left behind.
+	if err := e.removeLeftoverOld(ctx, Confirm); err != nil {
+		return err
+	}
 	if _, err := e.waitFor(ctx, Confirm, "new", e.j.New, 1, func(r tenant.CheckResult) bool { return r.OK }); err != nil {
 		return err
 	}

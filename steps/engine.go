@@ -198,7 +198,7 @@ func failedResult(opts Options, err error) Result {
 func (e *engine) audit(outcome string, err error) error {
 	rec := AuditRecord{
 		Time: e.deps.Now().UTC(), Operator: e.opts.Operator, ClientID: e.client.ID, ClientName: e.client.Name,
-		PlanDigests: e.j.PlanDigests, Checks: e.j.Checks, Accepted: e.j.Accepted, Outcome: outcome,
+		PlanDigests: e.j.PlanDigests, Checks: e.j.Checks, Accepted: e.j.Accepted, Repairs: e.j.Repairs, Outcome: outcome,
 	}
 	if e.j.Old != nil {
 		rec.OldKID = e.j.Old.KID

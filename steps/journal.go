@@ -40,6 +40,7 @@ type Journal struct {
 	PromotedAt *time.Time         `json:"promoted_at,omitempty"`
 	Shape      *KeyShape          `json:"shape,omitempty"`    // what the new key is made like, chosen in preflight
 	Accepted   []string           `json:"accepted,omitempty"` // warnings and resources the operator accepted
+	Repairs    []string           `json:"repairs,omitempty"`  // leftover credentials rekey removed through the Management API
 	// RetireApplying is set just before retire's apply: from then on the old key may be gone,
 	// so the rotation can only go forward.
 	RetireApplying bool              `json:"retire_applying,omitempty"`

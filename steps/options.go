@@ -28,6 +28,7 @@ type Options struct {
 	Audience    string   // for checks; "" = the client's first client grant
 	VerifyCount int      // consecutive successful exchanges verify needs (default 3)
 	AcceptOther []string // resources whose planned changes the operator accepts by name
+	Repair      bool     // remove rekey's own leftover credentials through the Management API without asking
 	Operator    string   // for the journal and audit log; "" = the OS user
 }
 

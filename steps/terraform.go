@@ -175,6 +175,9 @@ func fileDigest(path string) (string, error) {
 // attach adds the new key's credentials block and applies it, then checks that the tenant
 // has the new key attached.
 func (e *engine) attach(ctx context.Context) error {
+	if err := e.removeLeftoverNew(ctx, Attach); err != nil {
+		return err
+	}
 	err := e.applyChange(ctx, change{
 		step: Attach,
 		edit: func(ws *tfrunner.Workspace, res *tfrunner.CredentialsResource) (*tfrunner.Edit, error) {
@@ -251,6 +254,9 @@ func (e *engine) retire(ctx context.Context) error {
 			Title: fmt.Sprintf("Type the client's name (%s) to remove the old key %s", e.client.Name, e.j.Old.KID)},
 	})
 	if err != nil {
+		return err
+	}
+	if err := e.removeLeftoverOld(ctx, Retire); err != nil {
 		return err
 	}
 	return e.expectAttached(ctx, e.j.Old.KID, false)

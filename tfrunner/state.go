@@ -24,3 +24,24 @@ func ClientResolver(state *tfjson.State) func(ref string) (string, bool) {
 		return id, ok
 	}
 }
+
+// StateCredentialIDs returns the ids of the private_key_jwt credentials the state records for
+// the auth0_client_credentials resource at address (empty ids, of credentials an interrupted
+// apply never finished, are left out).
+func StateCredentialIDs(state *tfjson.State, address string) []string {
+	if state == nil || state.Values == nil || state.Values.RootModule == nil {
+		return nil
+	}
+	var ids []string
+	for _, r := range state.Values.RootModule.Resources {
+		if r.Address != address {
+			continue
+		}
+		for _, item := range credentialItems(r.AttributeValues) {
+			if m, ok := item.(map[string]any); ok && str(m["id"]) != "" {
+				ids = append(ids, str(m["id"]))
+			}
+		}
+	}
+	return ids
+}
