@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"rekey/tenant"
@@ -82,11 +81,8 @@ func (o Options) withDefaults() (Options, error) {
 			return o, err
 		}
 	}
-	if o.KeyDir, err = filepath.Abs(o.KeyDir); err != nil {
+	if o.KeyDir, err = checkKeyDir(o.KeyDir, o.TerraformDir); err != nil {
 		return o, err
-	}
-	if inside(o.KeyDir, o.TerraformDir) {
-		return o, optionsErrorf("key folder %s is inside the Terraform folder %s: private keys must never be written there; choose another --key-dir", o.KeyDir, o.TerraformDir)
 	}
 	if o.Operator == "" {
 		o.Operator = cmpOr(os.Getenv("USER"), "unknown")
@@ -114,11 +110,6 @@ func DefaultKeyDir() (string, error) {
 		return "", fmt.Errorf("no home folder for the default key folder: pass --key-dir")
 	}
 	return filepath.Join(home, ".local", "share", "rekey", "keys"), nil
-}
-
-func inside(path, dir string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func cmpOr(s, def string) string {
