@@ -2,6 +2,7 @@ package steps
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -22,6 +23,7 @@ type AuditRecord struct {
 	Repairs     []string          `json:"repairs,omitempty"` // leftover credentials removed through the Management API
 	Outcome     string            `json:"outcome"`
 	Error       string            `json:"error,omitempty"`
+	Late        string            `json:"late,omitempty"` // the record was written after the rotation ended: when, and why not then
 }
 
 // AuditCheck is a token-exchange check in the audit log.
@@ -56,4 +58,49 @@ func appendAudit(tfDir string, rec AuditRecord) error {
 		return err
 	}
 	return f.Close()
+}
+
+// auditRecord is the audit log's record of the journal's rotation, with outcome, as operator
+// ran it at time at.
+func (j *Journal) auditRecord(operator, outcome string, at time.Time) AuditRecord {
+	rec := AuditRecord{
+		Time: at.UTC(), Operator: operator, ClientID: j.ClientID, ClientName: j.ClientName, PlanDigests: j.PlanDigests,
+		Checks: j.Checks, Accepted: j.Accepted, Repairs: j.Repairs, Outcome: outcome,
+	}
+	if j.Old != nil {
+		rec.OldKID = j.Old.KID
+	}
+	if j.New != nil {
+		rec.NewKID = j.New.KID
+	}
+	return rec
+}
+
+// writeLateAudits writes the audit records that earlier rotations of the client could not
+// write when they ended, from their archived journals, and clears the journals' note. Until
+// it can, no new rotation of the client starts.
+func (e *engine) writeLateAudits() error {
+	done, err := finishedJournals(e.opts.TerraformDir, e.client.ID)
+	if err != nil {
+		return err
+	}
+	for _, j := range done {
+		if j.AuditError == "" {
+			continue
+		}
+		ended := j.finishedAt()
+		rec := j.auditRecord(j.Operator, j.Status, ended)
+		rec.Late = fmt.Sprintf("written %s; when the rotation ended, the audit log could not be written: %s", e.deps.Now().UTC().Format(time.RFC3339), j.AuditError)
+		if err := appendAudit(e.opts.TerraformDir, rec); err != nil {
+			path := AuditPath(e.opts.TerraformDir)
+			return fmt.Errorf("%w to %s: %v. It is the record of %s's rotation that ended %s (%s, journal %s); no new rotation of the client starts until the record is written: make %s a file rekey can append to, then run rekey again",
+				ErrAuditNotWritten, path, err, j.ClientName, ended.Format(time.RFC3339), j.Status, j.path, path)
+		}
+		j.AuditError = ""
+		if err := j.save(); err != nil {
+			return err
+		}
+		e.emit(Event{Kind: Output, Text: fmt.Sprintf("Wrote the audit record of the rotation that ended %s (%s); the audit log could not be written then", ended.Format(time.RFC3339), j.Status)})
+	}
+	return nil
 }

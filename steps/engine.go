@@ -17,11 +17,15 @@ var (
 	ErrDeclined = errors.New("the operator declined")
 	// ErrUnsafe means a safety rule stopped the rotation; it cannot be overridden.
 	ErrUnsafe = errors.New("stopped by a safety rule")
+	// ErrAuditNotWritten means an audit record could not be written. What the run did stands:
+	// a rotation that reached its end is rotated (Result.AuditError says why the record is
+	// missing), and the next run for the client writes the record without rotating again.
+	ErrAuditNotWritten = errors.New("the audit record could not be written")
 )
 
 // Result is how a rotation (or an abort) ended.
 type Result struct {
-	Status     string       `json:"status"` // rotated, aborted or failed
+	Status     string       `json:"status"` // rotated, aborted or failed; a finished rotation's status stands whatever went wrong after it
 	ClientID   string       `json:"client_id"`
 	ClientName string       `json:"client_name"`
 	OldKID     string       `json:"old_kid"`
@@ -31,6 +35,10 @@ type Result struct {
 	AuditLog   string       `json:"audit_log,omitempty"`
 	Journal    string       `json:"journal,omitempty"`
 	Error      string       `json:"error,omitempty"`
+	// AuditError says why the audit record of this run could not be written (ErrAuditNotWritten).
+	AuditError string `json:"audit_error,omitempty"`
+	// Rerun is set when nothing was done because the rotation had already finished.
+	Rerun *Rerun `json:"rerun,omitempty"`
 }
 
 // StepResult is one step's outcome in a Result.
@@ -50,9 +58,11 @@ type engine struct {
 	sys         *sysconfig.File                 // nil when the operator keeps the system config by hand
 	resolve     func(ref string) (string, bool) // auth0_client address → client id, read from the state once
 	closeOutput func()                          // ends the forwarding of Terraform's output
+	lateAudit   error                           // an earlier rotation's audit record still cannot be written
 }
 
-// Rotate runs (or resumes) the rotation of opts.Client. The error is also in the Result.
+// Rotate runs (or resumes) the rotation of opts.Client; a rerun of a rotation that already
+// finished does nothing and says so (Result.Rerun). The error is also in the Result.
 func Rotate(ctx context.Context, opts Options, deps Deps) (Result, error) {
 	e, unlock, err := start(ctx, opts, deps)
 	if err != nil {
@@ -60,6 +70,13 @@ func Rotate(ctx context.Context, opts Options, deps Deps) (Result, error) {
 	}
 	defer unlock()
 	defer e.closeOutput()
+	rerun, err := e.rerun()
+	if err == nil && rerun != nil {
+		return rerun.result(e), e.lateAudit
+	}
+	if err = errors.Join(err, e.lateAudit); err != nil {
+		return e.result(err), err
+	}
 	err = e.run(ctx)
 	return e.result(err), err
 }
@@ -87,31 +104,21 @@ func start(ctx context.Context, opts Options, deps Deps) (*engine, func(), error
 	}
 	e := &engine{opts: opts, deps: deps, client: client}
 	if err := e.begin(); err != nil {
+		e.closeOutput()
 		unlock()
 		return nil, nil, err
 	}
 	return e, unlock, nil
 }
 
-// begin loads a rotation in progress or starts a new journal, and opens the Terraform runner
-// and the system config.
+// begin opens the Terraform runner and the system config, then takes up the rotation in
+// progress; with none, it writes the audit records earlier rotations could not (noting in
+// lateAudit when it still cannot: no new rotation starts then), and starts a new journal.
 func (e *engine) begin() error {
-	j, err := LoadJournal(e.opts.TerraformDir, e.client.ID)
-	if err != nil {
-		return err
-	}
-	if j == nil || j.Status != StatusInProgress {
-		j = &Journal{
-			ClientID: e.client.ID, ClientName: e.client.Name, Status: StatusInProgress, StartedAt: e.deps.Now().UTC(),
-			Operator: e.opts.Operator, Steps: map[string]StepLog{}, path: journalPath(e.opts.TerraformDir, e.client.ID),
-		}
-	} else {
-		e.emit(Event{Kind: Output, Text: fmt.Sprintf("Resuming the rotation of %s started %s by %s", j.ClientName, j.StartedAt.Format(time.RFC3339), j.Operator)})
-	}
-	e.j = j
 	cfg := e.deps.Terraform
 	cfg.Dir = e.opts.TerraformDir
 	cfg.Output = e.terraformOutput()
+	var err error
 	if e.runner, err = tfrunner.New(cfg); err != nil {
 		return err
 	}
@@ -120,7 +127,29 @@ func (e *engine) begin() error {
 			return err
 		}
 	}
+	if e.j, err = e.inProgress(); err != nil || e.j != nil {
+		return err
+	}
+	e.j = &Journal{
+		ClientID: e.client.ID, ClientName: e.client.Name, Status: StatusInProgress, StartedAt: e.deps.Now().UTC(),
+		Operator: e.opts.Operator, Steps: map[string]StepLog{}, path: journalPath(e.opts.TerraformDir, e.client.ID),
+	}
+	e.lateAudit = e.writeLateAudits()
 	return nil
+}
+
+// inProgress is the rotation in progress, or nil. A finished one whose archiving was cut
+// short is archived now.
+func (e *engine) inProgress() (*Journal, error) {
+	j, err := LoadJournal(e.opts.TerraformDir, e.client.ID)
+	switch {
+	case err != nil || j == nil:
+		return nil, err
+	case j.finished():
+		return nil, j.archive(j.finishedAt())
+	}
+	e.emit(Event{Kind: Output, Text: fmt.Sprintf("Resuming the rotation of %s started %s by %s", j.ClientName, j.StartedAt.Format(time.RFC3339), j.Operator)})
+	return j, nil
 }
 
 // run performs the steps not yet done, in order, recording each in the journal.
@@ -147,11 +176,17 @@ func (e *engine) run(ctx context.Context) error {
 		}
 		e.emit(Event{Kind: StepFinished, Step: s})
 	}
-	e.j.Status = StatusRotated
-	if err := e.j.save(); err != nil {
-		return err
-	}
-	return errors.Join(e.audit(StatusRotated, nil), e.j.archive(e.deps.Now()))
+	return e.finish(StatusRotated)
+}
+
+// finish writes the audit record of the rotation's end, then closes and archives its
+// journal. A crash before the journal is closed leaves it in progress with every step done,
+// so the next run only finishes it. An audit record that cannot be written leaves the
+// outcome as it is; the archived journal keeps why, and the next run writes the record.
+func (e *engine) finish(status string) error {
+	audited := e.audit(status, nil)
+	e.j.Status = status
+	return errors.Join(audited, e.j.archive(e.deps.Now()))
 }
 
 // recordFailure notes a failed step in the journal; a rotation that failed its preflight
@@ -180,12 +215,15 @@ func (e *engine) result(err error) Result {
 		}
 		r.Steps = append(r.Steps, StepResult{Step: s.String(), Status: log.Status, Detail: log.Detail})
 	}
-	if err != nil {
-		r.Error = err.Error()
-		r.Status = StatusFailed
-		if errors.Is(err, ErrDeclined) {
-			r.Status = StatusAborted
-		}
+	r.AuditError = e.j.AuditError
+	switch {
+	case err == nil:
+	case e.j.finished():
+		r.Error = err.Error() // what went wrong after the end, e.g. the audit record
+	case errors.Is(err, ErrDeclined):
+		r.Error, r.Status = err.Error(), StatusAborted
+	default:
+		r.Error, r.Status = err.Error(), StatusFailed
 	}
 	return r
 }
@@ -194,22 +232,35 @@ func failedResult(opts Options, err error) Result {
 	return Result{Status: StatusFailed, ClientName: opts.Client, Error: err.Error()}
 }
 
-// audit appends the rotation's record to the audit log.
+// audit appends the rotation's record to the audit log. When it cannot, the journal keeps
+// why (saved with the journal's next save) and the error wraps ErrAuditNotWritten.
 func (e *engine) audit(outcome string, err error) error {
-	rec := AuditRecord{
-		Time: e.deps.Now().UTC(), Operator: e.opts.Operator, ClientID: e.client.ID, ClientName: e.client.Name,
-		PlanDigests: e.j.PlanDigests, Checks: e.j.Checks, Accepted: e.j.Accepted, Repairs: e.j.Repairs, Outcome: outcome,
-	}
-	if e.j.Old != nil {
-		rec.OldKID = e.j.Old.KID
-	}
-	if e.j.New != nil {
-		rec.NewKID = e.j.New.KID
-	}
+	rec := e.j.auditRecord(e.opts.Operator, outcome, e.deps.Now())
 	if err != nil {
 		rec.Error = err.Error()
 	}
-	return appendAudit(e.opts.TerraformDir, rec)
+	if werr := appendAudit(e.opts.TerraformDir, rec); werr != nil {
+		e.j.AuditError = werr.Error()
+		return e.auditFailed(outcome, werr)
+	}
+	e.j.AuditError = ""
+	return nil
+}
+
+// auditFailed explains an audit record that could not be written: what stands, and what to
+// do so that the next run writes it.
+func (e *engine) auditFailed(outcome string, err error) error {
+	path := AuditPath(e.opts.TerraformDir)
+	rerun := fmt.Sprintf("rekey rotate --client %s", e.client.Name)
+	switch outcome {
+	case StatusRotated:
+		return fmt.Errorf("%w to %s: %v. The rotation itself is complete (%s now uses only the new key) and nothing needs resuming: make %s a file rekey can append to, then run %s again: it writes the record from the journal and does not rotate again",
+			ErrAuditNotWritten, path, err, e.client.Name, path, rerun)
+	case StatusAborted:
+		return fmt.Errorf("%w to %s: %v. The abort itself is complete: make %s a file rekey can append to, then run %s --abort again: it writes the record from the journal",
+			ErrAuditNotWritten, path, err, path, rerun)
+	}
+	return fmt.Errorf("%w to %s: %v", ErrAuditNotWritten, path, err)
 }
 
 // emit sends an event to the caller, if it listens.

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"syscall"
 	"time"
 
@@ -46,6 +48,11 @@ type Journal struct {
 	RetireApplying bool              `json:"retire_applying,omitempty"`
 	PlanDigests    map[string]string `json:"plan_digests,omitempty"` // sha256 of each applied plan, by step
 	Checks         []AuditCheck      `json:"checks,omitempty"`       // every live check of the rotation
+	// FinishedAt is when the rotation ended (rotated or aborted), set when it is archived.
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// AuditError says why the audit record of the rotation's end could not be written; the next
+	// run of rekey for the client writes it from this journal.
+	AuditError string `json:"audit_error,omitempty"`
 
 	path string
 }
@@ -78,20 +85,40 @@ func journalPath(tfDir, clientID string) string {
 
 // LoadJournal reads the journal of a client's rotation; nil when there is none.
 func LoadJournal(tfDir, clientID string) (*Journal, error) {
-	path := journalPath(tfDir, clientID)
-	data, err := os.ReadFile(path)
+	j, err := readJournal(journalPath(tfDir, clientID))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
-	} else if err != nil {
+	}
+	if err == nil && j.ClientID != clientID {
+		err = damaged(j.path, fmt.Sprintf("it names client %q", j.ClientID))
+	}
+	return j, err
+}
+
+// readJournal reads and checks one journal file.
+func readJournal(path string) (*Journal, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
 		return nil, err
 	}
 	var j Journal
 	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("the rotation journal %s is damaged (%v); move it aside to start a new rotation", path, err)
+		return nil, damaged(path, err.Error())
+	}
+	if j.Steps == nil || !slices.Contains([]string{StatusInProgress, StatusRotated, StatusAborted}, j.Status) {
+		return nil, damaged(path, "it has no steps or no known status")
 	}
 	j.path = path
 	return &j, nil
 }
+
+// damaged is the error of a journal that cannot be read back.
+func damaged(path, reason string) error {
+	return fmt.Errorf("the rotation journal %s is damaged (%s); move it aside to start a new rotation", path, reason)
+}
+
+// fileStamp is a time as journal file names spell it; names sort in time order.
+func fileStamp(t time.Time) string { return t.UTC().Format("20060102T150405.000000000Z") }
 
 // discard removes the journal of a rotation that changed nothing.
 func (j *Journal) discard() error {
@@ -122,10 +149,15 @@ func (j *Journal) save() error {
 	return atomicfile.Write(j.path, append(data, '\n'), 0o600)
 }
 
-// archive moves a finished rotation's journal to .rekey/done/, so the next rotation of the
-// client starts afresh and the record is kept.
+// archive records when a finished rotation ended and moves its journal to .rekey/done/, so
+// the next rotation of the client starts afresh and the record is kept.
 func (j *Journal) archive(now time.Time) error {
-	dest := filepath.Join(filepath.Dir(j.path), "done", fmt.Sprintf("%s-%s.json", j.ClientID, now.UTC().Format("20060102T150405.000000000Z")))
+	finished := now.UTC()
+	j.FinishedAt = &finished
+	if err := j.save(); err != nil {
+		return err
+	}
+	dest := filepath.Join(doneDir(filepath.Dir(filepath.Dir(j.path))), fmt.Sprintf("%s-%s.json", j.ClientID, fileStamp(now)))
 	if err := os.MkdirAll(filepath.Dir(dest), 0o700); err != nil {
 		return err
 	}
@@ -134,6 +166,44 @@ func (j *Journal) archive(now time.Time) error {
 	}
 	j.path = dest
 	return nil
+}
+
+// doneDir is the folder of finished rotations' journals.
+func doneDir(tfDir string) string { return filepath.Join(tfDir, journalDir, "done") }
+
+// finishedJournals reads the archived journals of a client's finished rotations, oldest
+// first. A file that cannot be read back is passed over: it is a record, kept as it is.
+func finishedJournals(tfDir, clientID string) ([]*Journal, error) {
+	files, err := filepath.Glob(filepath.Join(doneDir(tfDir), clientID+"-*.json"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var out []*Journal
+	for _, f := range files {
+		if j, err := readJournal(f); err == nil && j.ClientID == clientID {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+// finished reports whether the rotation ended, rotated or aborted.
+func (j *Journal) finished() bool { return j.Status == StatusRotated || j.Status == StatusAborted }
+
+// finishedAt is when a finished rotation ended; journals archived before FinishedAt was
+// recorded give the time of their last step.
+func (j *Journal) finishedAt() time.Time {
+	if j.FinishedAt != nil {
+		return *j.FinishedAt
+	}
+	var last time.Time
+	for _, s := range j.Steps {
+		if s.FinishedAt.After(last) {
+			last = s.FinishedAt
+		}
+	}
+	return last
 }
 
 // ErrBusy means another rekey process is rotating the same client.

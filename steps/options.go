@@ -29,6 +29,10 @@ type Options struct {
 	AcceptOther []string // resources whose planned changes the operator accepts by name
 	Repair      bool     // remove rekey's own leftover credentials through the Management API without asking
 	Operator    string   // for the journal and audit log; "" = the OS user
+
+	// Again rotates even when rekey put the client's key in place less than RerunWindow ago;
+	// without it, such a rotation is a rerun that does nothing.
+	Again bool
 }
 
 // Defaults: the new key's algorithm and size when the current key's cannot be read.
