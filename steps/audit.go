@@ -23,7 +23,8 @@ type AuditRecord struct {
 	Repairs     []string          `json:"repairs,omitempty"` // leftover credentials removed through the Management API
 	Outcome     string            `json:"outcome"`
 	Error       string            `json:"error,omitempty"`
-	Late        string            `json:"late,omitempty"` // the record was written after the rotation ended: when, and why not then
+	Rebuilt     *Rebuilt          `json:"rebuilt,omitempty"` // the rotation's journal was rebuilt from the world: how
+	Late        string            `json:"late,omitempty"`    // the record was written after the rotation ended: when, and why not then
 }
 
 // AuditCheck is a token-exchange check in the audit log.
@@ -65,7 +66,7 @@ func appendAudit(tfDir string, rec AuditRecord) error {
 func (j *Journal) auditRecord(operator, outcome string, at time.Time) AuditRecord {
 	rec := AuditRecord{
 		Time: at.UTC(), Operator: operator, ClientID: j.ClientID, ClientName: j.ClientName, PlanDigests: j.PlanDigests,
-		Checks: j.Checks, Accepted: j.Accepted, Repairs: j.Repairs, Outcome: outcome,
+		Checks: j.Checks, Accepted: j.Accepted, Repairs: j.Repairs, Outcome: outcome, Rebuilt: j.Rebuilt,
 	}
 	if j.Old != nil {
 		rec.OldKID = j.Old.KID

@@ -81,8 +81,8 @@ func Rotate(ctx context.Context, opts Options, deps Deps) (Result, error) {
 	return e.result(err), err
 }
 
-// start validates the options, finds the client, takes its lock and loads or begins its
-// journal.
+// start validates the options, finds the client, takes its lock and loads, rebuilds or
+// begins its journal.
 func start(ctx context.Context, opts Options, deps Deps) (*engine, func(), error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -103,7 +103,7 @@ func start(ctx context.Context, opts Options, deps Deps) (*engine, func(), error
 		return nil, nil, err
 	}
 	e := &engine{opts: opts, deps: deps, client: client}
-	if err := e.begin(); err != nil {
+	if err := e.begin(ctx); err != nil {
 		e.closeOutput()
 		unlock()
 		return nil, nil, err
@@ -112,9 +112,10 @@ func start(ctx context.Context, opts Options, deps Deps) (*engine, func(), error
 }
 
 // begin opens the Terraform runner and the system config, then takes up the rotation in
-// progress; with none, it writes the audit records earlier rotations could not (noting in
+// progress (from its journal, or rebuilt from the world when the journal is lost or
+// damaged); with none, it writes the audit records earlier rotations could not (noting in
 // lateAudit when it still cannot: no new rotation starts then), and starts a new journal.
-func (e *engine) begin() error {
+func (e *engine) begin(ctx context.Context) error {
 	cfg := e.deps.Terraform
 	cfg.Dir = e.opts.TerraformDir
 	cfg.Output = e.terraformOutput()
@@ -127,7 +128,7 @@ func (e *engine) begin() error {
 			return err
 		}
 	}
-	if e.j, err = e.inProgress(); err != nil || e.j != nil {
+	if e.j, err = e.inProgress(ctx); err != nil || e.j != nil {
 		return err
 	}
 	e.j = &Journal{
@@ -138,13 +139,24 @@ func (e *engine) begin() error {
 	return nil
 }
 
-// inProgress is the rotation in progress, or nil. A finished one whose archiving was cut
-// short is archived now.
-func (e *engine) inProgress() (*Journal, error) {
+// inProgress is the rotation in progress, or nil. A damaged journal is kept aside and, like
+// a missing one, rebuilt from the world; a finished one whose archiving was cut short is
+// archived now.
+func (e *engine) inProgress(ctx context.Context) (*Journal, error) {
 	j, err := LoadJournal(e.opts.TerraformDir, e.client.ID)
+	var damaged *DamagedJournalError
 	switch {
-	case err != nil || j == nil:
+	case errors.As(err, &damaged):
+		aside, err := setAside(damaged.Path, e.deps.Now())
+		if err != nil {
+			return nil, fmt.Errorf("%w; keeping it aside failed: %w", damaged, err)
+		}
+		e.emit(Event{Kind: Output, Text: fmt.Sprintf("The rotation journal was damaged (%s); it is kept as %s", damaged.Reason, aside)})
+		return e.rebuild(ctx, aside)
+	case err != nil:
 		return nil, err
+	case j == nil:
+		return e.rebuild(ctx, "")
 	case j.finished():
 		return nil, j.archive(j.finishedAt())
 	}

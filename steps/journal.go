@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -52,7 +53,8 @@ type Journal struct {
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
 	// AuditError says why the audit record of the rotation's end could not be written; the next
 	// run of rekey for the client writes it from this journal.
-	AuditError string `json:"audit_error,omitempty"`
+	AuditError string   `json:"audit_error,omitempty"`
+	Rebuilt    *Rebuilt `json:"rebuilt,omitempty"` // how the journal was rebuilt after it was lost or damaged
 
 	path string
 }
@@ -83,14 +85,15 @@ func journalPath(tfDir, clientID string) string {
 	return filepath.Join(tfDir, journalDir, clientID+".json")
 }
 
-// LoadJournal reads the journal of a client's rotation; nil when there is none.
+// LoadJournal reads the journal of a client's rotation; nil when there is none. A journal that
+// cannot be read back (e.g. cut short by a crash) is a *DamagedJournalError.
 func LoadJournal(tfDir, clientID string) (*Journal, error) {
 	j, err := readJournal(journalPath(tfDir, clientID))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err == nil && j.ClientID != clientID {
-		err = damaged(j.path, fmt.Sprintf("it names client %q", j.ClientID))
+		err = &DamagedJournalError{Path: j.path, Reason: fmt.Sprintf("it names client %q", j.ClientID)}
 	}
 	return j, err
 }
@@ -103,18 +106,32 @@ func readJournal(path string) (*Journal, error) {
 	}
 	var j Journal
 	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, damaged(path, err.Error())
+		return nil, &DamagedJournalError{Path: path, Reason: err.Error()}
 	}
 	if j.Steps == nil || !slices.Contains([]string{StatusInProgress, StatusRotated, StatusAborted}, j.Status) {
-		return nil, damaged(path, "it has no steps or no known status")
+		return nil, &DamagedJournalError{Path: path, Reason: "it has no steps or no known status"}
 	}
 	j.path = path
 	return &j, nil
 }
 
-// damaged is the error of a journal that cannot be read back.
-func damaged(path, reason string) error {
-	return fmt.Errorf("the rotation journal %s is damaged (%s); move it aside to start a new rotation", path, reason)
+// DamagedJournalError is a journal that cannot be read back. A rotation keeps the file aside
+// and rebuilds the journal from the tenant, Terraform, the system config and the key folder.
+type DamagedJournalError struct {
+	Path   string
+	Reason string
+}
+
+// Error says which journal is damaged, and what a rotation does about it.
+func (e *DamagedJournalError) Error() string {
+	return fmt.Sprintf("the rotation journal %s is damaged (%s); rekey rotate keeps it aside and rebuilds the rotation from the tenant, Terraform, the system config and the key folder", e.Path, e.Reason)
+}
+
+// setAside renames a damaged journal so that it is kept but no longer read; it returns the
+// new name.
+func setAside(path string, now time.Time) (string, error) {
+	dest := strings.TrimSuffix(path, ".json") + ".damaged-" + fileStamp(now) + ".json"
+	return dest, os.Rename(path, dest)
 }
 
 // fileStamp is a time as journal file names spell it; names sort in time order.
