@@ -30,6 +30,9 @@ type Options struct {
 	Repair      bool     // remove rekey's own leftover credentials through the Management API without asking
 	Operator    string   // for the journal and audit log; "" = the OS user
 
+	// AcceptWarnings names the preflight warnings (WarningNames) the operator accepts.
+	AcceptWarnings []string
+
 	// Again rotates even when rekey put the client's key in place less than RerunWindow ago;
 	// without it, such a rotation is a rerun that does nothing.
 	Again bool
@@ -73,6 +76,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.CertDays != nil && o.ExpiryDays != nil && *o.CertDays > 0 && *o.ExpiryDays > 0 {
 		return o, optionsErrorf("a certificate's notAfter already sets the expiry: give either a certificate validity or an explicit expiry, not both")
+	}
+	if err := checkWarningNames(o.AcceptWarnings); err != nil {
+		return o, err
 	}
 	if o.VerifyCount == 0 {
 		o.VerifyCount = DefaultVerifyCount

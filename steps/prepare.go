@@ -55,59 +55,111 @@ func (e *engine) preflight(ctx context.Context) error {
 	shape := Shape(e.opts, ReadCurrentKey(e.opts.TerraformDir, old, block))
 	e.j.Shape = &shape
 	e.emit(Event{Kind: Output, Step: Preflight, Text: "The new key: " + strings.Join(shape.Describe(), "; ")})
-	var warnings []string
+	var warnings []Warning
 	if e.j.Old.PrivateKeyFile, err = e.knownKeyFile(old.KID); err != nil {
-		warnings = append(warnings, fmt.Sprintf("the current key's private key cannot be used (%v); it is treated as unknown, so its live checks are skipped", err))
+		warnings = append(warnings, Warning{Name: WarnUnusableCurrentKeyFile, Message: fmt.Sprintf(
+			"the system config's private key file for the current key %s cannot be used (%v): a service using this file cannot sign with it either; the key's live checks are skipped", old.KID, err)})
 	}
 	more, err := e.preflightWarnings(ctx)
 	if err != nil {
 		return err
 	}
-	warnings = append(warnings, more...)
-	if len(warnings) > 0 {
-		if err := e.ask(ctx, Question{Kind: Proceed, Step: Preflight, Title: "Continue despite these warnings?", Body: strings.Join(warnings, "\n")}); err != nil {
-			return err
+	return e.acceptWarnings(ctx, append(warnings, more...))
+}
+
+// preflightWarnings lists what predicts an outage if the rotation goes on: drift in the plan,
+// a system config that does not list the current key, a current key that fails.
+func (e *engine) preflightWarnings(ctx context.Context) ([]Warning, error) {
+	var warnings []Warning
+	drift, err := e.drift(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if drift != "" {
+		warnings = append(warnings, Warning{Name: WarnPlanDrift, Message: fmt.Sprintf(
+			"terraform plan is not clean: it would %s (drift, e.g. a leftover HCL edit or a change made outside Terraform); the rotation's plans would carry it. Bring the HCL and the tenant in line first", drift)})
+	}
+	if e.sys != nil && position(e.sys, e.j.Old.KID) < 0 {
+		warnings = append(warnings, Warning{Name: WarnUnlistedCurrentKey, Message: fmt.Sprintf(
+			"the system config %s does not list %s's current key %s: is it another service's file? Its service would get %s's new key, and the real service would lose its key at retire",
+			e.sys.Path(), e.client.Name, e.j.Old.KID, e.client.Name)})
+	}
+	if e.j.Old.PrivateKeyFile == "" {
+		e.emit(Event{Kind: Output, Step: Preflight, Text: "The current key's private key is not known here; its live checks are skipped."})
+	} else if r := e.check(ctx, Preflight, "old", e.j.Old); !r.OK {
+		warnings = append(warnings, Warning{Name: WarnFailingCurrentKey, Message: fmt.Sprintf(
+			"the current key %s fails a token exchange for %s: %s. A wrong --audience fails the new key's checks too; accepting this skips the current key's later checks",
+			e.j.Old.KID, e.j.Audience, DescribeCheck(r))})
+	}
+	return warnings, nil
+}
+
+// drift runs terraform plan and describes its changes ("update auth0_client.x, …"), or ""
+// when the plan is clean.
+func (e *engine) drift(ctx context.Context) (string, error) {
+	planFile := e.planFile(Preflight)
+	defer os.Remove(planFile)
+	changes, err := e.runner.Plan(ctx, planFile)
+	if err != nil || !changes {
+		return "", err
+	}
+	plan, err := e.runner.ShowPlan(ctx, planFile)
+	if err != nil {
+		return "", err
+	}
+	summary, err := tfrunner.ReadPlan(plan, e.j.Resource)
+	if err != nil {
+		return "", err
+	}
+	e.emit(Event{Kind: PlanReady, Step: Preflight, Plan: &summary})
+	var what []string
+	for _, c := range summary.Changes {
+		what = append(what, c.Action()+" "+c.Address)
+	}
+	return strings.Join(what, ", "), nil
+}
+
+// acceptWarnings puts preflight's warnings to the operator; the rotation goes on only if all
+// are accepted. What was accepted goes to the journal and the audit record.
+func (e *engine) acceptWarnings(ctx context.Context, warnings []Warning) error {
+	if len(warnings) == 0 {
+		return nil
+	}
+	for i, w := range warnings {
+		warnings[i].Accepted = slices.Contains(e.opts.AcceptWarnings, w.Name)
+	}
+	q := Question{Kind: Proceed, Step: Preflight, Title: "Continue despite these warnings?", Body: warningsText(warnings), Warnings: warnings}
+	a, err := e.deps.Prompter.Ask(ctx, q)
+	if err != nil {
+		return err
+	}
+	if !a.Yes {
+		return warningsDeclined(q)
+	}
+	for _, w := range warnings {
+		e.j.Accepted = append(e.j.Accepted, "warning "+w.Name+": "+w.Message)
+		if w.Name == WarnFailingCurrentKey {
+			e.j.Old.PrivateKeyFile = "" // its later checks could never pass
 		}
-		e.j.Accepted = append(e.j.Accepted, warnings...)
 	}
 	return nil
 }
 
-// preflightWarnings lists what the operator should know before going on: drift in the plan,
-// a current key that fails, a system config that does not list the current key.
-func (e *engine) preflightWarnings(ctx context.Context) ([]string, error) {
-	var warnings []string
-	planFile := e.planFile(Preflight)
-	defer os.Remove(planFile)
-	changes, err := e.runner.Plan(ctx, planFile)
-	if err != nil {
-		return nil, err
-	}
-	if changes {
-		plan, err := e.runner.ShowPlan(ctx, planFile)
-		if err != nil {
-			return nil, err
-		}
-		summary, err := tfrunner.ReadPlan(plan, e.j.Resource)
-		if err != nil {
-			return nil, err
-		}
-		e.emit(Event{Kind: PlanReady, Step: Preflight, Plan: &summary})
-		for _, c := range summary.Changes {
-			warnings = append(warnings, fmt.Sprintf("terraform plan is not clean: it would %s %s (drift); the rotation's plans will show it too", c.Action(), c.Address))
+// warningsDeclined is the error of a warnings question answered no: it names the warnings
+// not accepted by name and the flags that would accept them.
+func warningsDeclined(q Question) error {
+	var names, flags []string
+	for _, w := range q.Warnings {
+		if !w.Accepted {
+			names = append(names, w.Name)
+			flags = append(flags, "--accept-warning "+w.Name)
 		}
 	}
-	if e.sys != nil && position(e.sys, e.j.Old.KID) < 0 {
-		warnings = append(warnings, fmt.Sprintf("the system config %s does not list the current key %s", e.sys.Path(), e.j.Old.KID))
+	if len(names) == 0 {
+		return fmt.Errorf("%w at %q; nothing was changed", ErrDeclined, q.Title)
 	}
-	if e.j.Old.PrivateKeyFile != "" {
-		if r := e.check(ctx, Preflight, "old", e.j.Old); !r.OK {
-			warnings = append(warnings, fmt.Sprintf("the current key %s fails a token exchange: %s", e.j.Old.KID, DescribeCheck(r)))
-		}
-	} else {
-		e.emit(Event{Kind: Output, Step: Preflight, Text: "The current key's private key is not known here; its live checks are skipped."})
-	}
-	return warnings, nil
+	return fmt.Errorf("%w: preflight's warnings predict an outage and were not accepted: %s. Nothing was changed. Fix their cause, or, to go on anyway, accept each by name: %s (--yes never accepts a warning)",
+		ErrDeclined, strings.Join(names, ", "), strings.Join(flags, " "))
 }
 
 // checkProvider refuses an auth0 provider that replaces the credentials resource on change.

@@ -434,10 +434,11 @@ func TestRetireNeedsClientName(t *testing.T) {
 }
 
 // TestOtherResourceChangesNeedAcceptanceByName: another client drifted (renamed out of band),
-// so the plans also change auth0_client.reporting_cron. Preflight shows the drift; the attach
-// plan's change to the other resource is not something AutoApprove accepts, so the rotation is
-// declined with the HCL undone. Accepting the resource by name (Options.AcceptOther, the
-// headless --accept-change) lets the rotation finish, and the audit record names it.
+// so the plans also change auth0_client.reporting_cron. Preflight shows the drift, which the
+// operator accepts by name (Options.AcceptWarnings); the attach plan's change to the other
+// resource is not something AutoApprove accepts, so the rotation is declined with the HCL
+// undone. Accepting the resource by name too (Options.AcceptOther, the headless
+// --accept-change) lets the rotation finish, and the audit record names both.
 func TestOtherResourceChangesNeedAcceptanceByName(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -463,7 +464,9 @@ func TestOtherResourceChangesNeedAcceptanceByName(t *testing.T) {
 		}
 		return steps.AutoApprove{}.Ask(ctx, q)
 	})
-	first := call(context.Background(), steps.Rotate, e.opts, e.deps(prompter, nil), nil)
+	opts := e.opts
+	opts.AcceptWarnings = []string{steps.WarnPlanDrift}
+	first := call(context.Background(), steps.Rotate, opts, e.deps(prompter, nil), nil)
 	if !strings.Contains(preflightWarning, "auth0_client.reporting_cron") {
 		t.Errorf("preflight did not show the drift of auth0_client.reporting_cron: %q", preflightWarning)
 	}
@@ -483,7 +486,6 @@ func TestOtherResourceChangesNeedAcceptanceByName(t *testing.T) {
 		t.Errorf("the declined plan changed the other client: %q", c.Name)
 	}
 
-	opts := e.opts
 	opts.AcceptOther = []string{"auth0_client.reporting_cron"}
 	second := call(context.Background(), steps.Rotate, opts, e.deps(nil, nil), nil)
 	if second.err != nil {
@@ -494,7 +496,11 @@ func TestOtherResourceChangesNeedAcceptanceByName(t *testing.T) {
 		t.Errorf("the accepted change to the other client was not applied: %q", c.Name)
 	}
 	recs := e.auditRecords()
-	if last := recs[len(recs)-1]; !slices.Contains(last.Accepted, "auth0_client.reporting_cron") {
+	last := recs[len(recs)-1]
+	if !slices.Contains(last.Accepted, "auth0_client.reporting_cron") {
 		t.Errorf("the audit record of the rotation does not list the resource the operator accepted by name (accepted: %q)", last.Accepted)
+	}
+	if !slices.ContainsFunc(last.Accepted, func(a string) bool { return strings.HasPrefix(a, "warning "+steps.WarnPlanDrift+": ") }) {
+		t.Errorf("the audit record of the rotation does not list the accepted drift warning (accepted: %q)", last.Accepted)
 	}
 }
