@@ -23,6 +23,8 @@ type scriptedEngine struct {
 	holdAt  steps.Step // hold (after StepStarted) at this step until ctx ends; -1 none
 	failAt  steps.Step // fail this step with failErr; -1 none
 	failErr error
+	// warnings, when set, are preflight's: it asks to go on despite them.
+	warnings []steps.Warning
 
 	mu      sync.Mutex
 	runs    int
@@ -128,6 +130,9 @@ func (e *scriptedEngine) step(ctx context.Context, s steps.Step, deps steps.Deps
 	case steps.Preflight:
 		emit(steps.Event{Kind: steps.Output, Step: s, Text: "terraform plan: no changes"})
 		emit(steps.Event{Kind: steps.CheckDone, Step: s, Check: &steps.KeyCheck{Role: "old", KID: f.oldKID, Result: ok}})
+		if len(e.warnings) > 0 {
+			return ask(steps.Question{Kind: steps.Proceed, Step: s, Title: "Continue despite these warnings?", Body: "(the warnings)", Warnings: e.warnings})
+		}
 	case steps.Generate:
 		j.New = &steps.JournalKey{KID: f.newKID, Alg: "RS256", PrivateKeyFile: f.newFile}
 		emit(steps.Event{Kind: steps.Output, Step: s, Text: "New 3072-bit RSA key " + f.newKID + " (RS256), private key in " + f.newFile + " (0600)"})

@@ -371,9 +371,10 @@ func (s *rotationScreen) refreshLog() {
 	}
 }
 
-// ask shows a question.
+// ask shows a question. Its yes button has the focus, unless it asks to go on despite
+// preflight's warnings: each predicts an outage, so declining is the default.
 func (s *rotationScreen) ask(msg questionMsg) {
-	q := &pendingQuestion{msg: msg, applyFocused: true}
+	q := &pendingQuestion{msg: msg, applyFocused: len(msg.q.Warnings) == 0}
 	if msg.q.Kind == steps.TypeName {
 		q.input = textinput.New()
 		q.input.Prompt = "> "
@@ -656,7 +657,10 @@ func (s *rotationScreen) questionContent(q steps.Question, w int) []string {
 			}
 		}
 	}
-	if q.Body != "" {
+	for _, warn := range q.Warnings {
+		lines = append(lines, wrapStyled(st.Warn, fmt.Sprintf("! [%s] %s", warn.Name, warn.Message), w)...)
+	}
+	if q.Body != "" && len(q.Warnings) == 0 { // a warnings question's body lists them as above
 		lines = append(lines, renderDiffish(st, q.Body, w)...)
 	}
 	for _, f := range q.Findings {
@@ -878,7 +882,7 @@ func (s *rotationScreen) questionView(w int) []string {
 // proceedLabel is what yes does at a gate.
 func proceedLabel(q steps.Question) string {
 	switch {
-	case len(q.Findings) > 0:
+	case len(q.Findings) > 0, len(q.Warnings) > 0:
 		return "Accept"
 	case strings.HasPrefix(q.Title, "Apply"):
 		return "Apply"
