@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -34,12 +33,11 @@ func runCheck(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	cfg := tenant.ConfigFromEnv(os.Getenv)
-	conn, err := tenant.Connect(cfg)
+	t, _, err := tenantFromEnv()
 	if err != nil {
 		return exitUsage, err
 	}
-	clients, err := conn.Clients(context.Background())
+	clients, err := t.Conn.Clients(context.Background())
 	if err != nil {
 		return exitError, err
 	}

@@ -10,10 +10,10 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"rekey/steps"
-	"rekey/tenant"
 	"rekey/tfrunner"
 )
 
@@ -31,13 +31,14 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // rotateFlags are the flags of rekey rotate.
 type rotateFlags struct {
-	opts      steps.Options
-	yes       bool
-	json      bool
-	abort     bool
-	sandbox   bool
-	terraform string
-	accept    stringList
+	opts           steps.Options
+	yes            bool
+	json           bool
+	abort          bool
+	sandbox        bool
+	terraform      string
+	accept         stringList
+	acceptWarnings stringList
 }
 
 func parseRotateFlags(args []string, stderr io.Writer) (rotateFlags, error) {
@@ -60,6 +61,7 @@ func parseRotateFlags(args []string, stderr io.Writer) (rotateFlags, error) {
 	fs.BoolVar(&f.sandbox, "sandbox", false, "rotate on a fresh embedded sandbox tenant, with a demo consumer requesting tokens throughout")
 	fs.StringVar(&f.terraform, "terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed)")
 	fs.Var(&f.accept, "accept-change", "accept a planned change to this other resource address (repeatable)")
+	fs.Var(&f.acceptWarnings, "accept-warning", "go on despite this preflight warning, which predicts an outage: "+strings.Join(steps.WarningNames, ", ")+" (repeatable; --yes accepts none)")
 	fs.BoolVar(&f.opts.Repair, "repair", false, "remove rekey's own leftover credentials (from an interrupted apply) through the Management API without asking; needs the scopes update:clients and delete:client_credentials")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -73,7 +75,7 @@ func parseRotateFlags(args []string, stderr io.Writer) (rotateFlags, error) {
 	if f.opts.Client == "" {
 		return f, usagef("rotate: --client is required: the name or client id of the client to rotate")
 	}
-	f.opts.AcceptOther = f.accept
+	f.opts.AcceptOther, f.opts.AcceptWarnings = f.accept, f.acceptWarnings
 	return f, nil
 }
 
@@ -96,11 +98,22 @@ func (o optionalInt) Set(s string) error {
 	return nil
 }
 
-// runRotate runs (or resumes, or with --abort undoes) one client's rotation headless.
+// runRotate runs (or resumes, or with --abort undoes) one client's rotation headless. With
+// --json, its one JSON object is the last line of stdout whatever happens.
 func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	f, err := parseRotateFlags(args, stderr)
 	if err != nil {
-		return exitUsage, err
+		return f.failed(stdout, exitUsage, err)
+	}
+	var t steps.Tenant
+	var tfEnv map[string]string
+	if !f.sandbox {
+		if t, tfEnv, err = tenantFromEnv(); err != nil {
+			return f.failed(stdout, exitUsage, err)
+		}
+	}
+	if err := canAsk(f.yes, stdin); err != nil {
+		return f.failed(stdout, exitUsage, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -108,25 +121,26 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, e
 	if f.json {
 		progress = stderr
 	}
-	var t steps.Tenant
-	if !f.sandbox {
-		cfg := tenant.ConfigFromEnv(os.Getenv)
-		conn, err := tenant.Connect(cfg)
-		if err != nil {
-			return exitUsage, err
-		}
-		t = steps.TenantAPI{Conn: conn, Config: cfg}
-	}
 	bin, err := tfrunner.FindBinary(ctx, tfrunner.FindOptions{Explicit: f.terraform, Log: progress})
 	if err != nil {
-		return exitError, err
+		return f.failed(stdout, exitError, err)
 	}
-	env := rotationEnv{flags: f, terraform: bin, progress: progress, stdin: stdin}
+	env := rotationEnv{flags: f, terraform: bin, progress: progress, stdin: stdin, stderr: stderr}
 	if f.sandbox {
 		return env.inSandbox(ctx, stdout)
 	}
-	result, err := env.run(ctx, t, nil, nil)
-	return report(result, err, f.json, stdout, nil)
+	result, warnings, err := env.run(ctx, t, tfEnv, nil)
+	return report(result, err, f.json, stdout, map[string]any{"warnings": warnings})
+}
+
+// failed ends rekey rotate before the engine ran, with code; with --json it prints the one
+// JSON object of a failed rotation.
+func (f rotateFlags) failed(stdout io.Writer, code int, err error) (int, error) {
+	if f.json && !errors.Is(err, flag.ErrHelp) {
+		result := steps.Result{Status: steps.StatusFailed, ClientName: f.opts.Client, Error: err.Error()}
+		printJSON(stdout, result, map[string]any{"warnings": []steps.Warning{}})
+	}
+	return code, err
 }
 
 // rotationEnv is what a headless rotation runs with.
@@ -135,44 +149,31 @@ type rotationEnv struct {
 	terraform tfrunner.Binary
 	progress  io.Writer
 	stdin     io.Reader
+	stderr    io.Writer
 }
 
-// run drives the engine, printing its events as lines.
-func (r rotationEnv) run(ctx context.Context, t steps.Tenant, tfEnv map[string]string, usage steps.UsageProbe) (steps.Result, error) {
-	events := make(chan steps.Event, 64)
-	printed := make(chan struct{})
-	go func() {
-		defer close(printed)
-		for ev := range events {
-			printEvent(r.progress, ev)
-		}
-	}()
+// run drives the engine, printing its events as lines; it returns the warnings the engine
+// asked about with the result.
+func (r rotationEnv) run(ctx context.Context, t steps.Tenant, tfEnv map[string]string, usage steps.UsageProbe) (steps.Result, []steps.Warning, error) {
+	out := newProgress(r.progress)
+	prompter := newTerminalPrompter(out, r.stdin, r.stderr, r.flags.yes)
 	deps := steps.Deps{
-		Tenant: t, Terraform: tfrunner.Config{Binary: r.terraform, Env: tfEnv}, Usage: usage, Events: events,
-		Prompter: newTerminalPrompter(r.stdin, r.progress, r.flags.yes),
+		Tenant: t, Terraform: tfrunner.Config{Binary: r.terraform, Env: tfEnv}, Usage: usage, Events: out.events, Prompter: prompter,
 	}
 	run := steps.Rotate
 	if r.flags.abort {
 		run = steps.Abort
 	}
 	result, err := run(ctx, r.flags.opts, deps)
-	close(events)
-	<-printed
-	return result, err
+	out.close()
+	return result, prompter.warnings, err
 }
 
 // report prints the result (as JSON with --json, extra fields merged in) and maps the error
 // to an exit code.
 func report(result steps.Result, err error, asJSON bool, stdout io.Writer, extra map[string]any) (int, error) {
 	if asJSON {
-		obj := map[string]any{}
-		data, _ := json.Marshal(result)
-		json.Unmarshal(data, &obj)
-		for k, v := range extra {
-			obj[k] = v
-		}
-		line, _ := json.Marshal(obj)
-		fmt.Fprintln(stdout, string(line))
+		printJSON(stdout, result, extra)
 	} else if err == nil {
 		fmt.Fprintf(stdout, "%s: %s (old key %s, new key %s); audit log %s\n", result.ClientName, result.Status, result.OldKID, result.NewKID, result.AuditLog)
 	}
@@ -188,4 +189,16 @@ func report(result steps.Result, err error, asJSON bool, stdout io.Writer, extra
 		return exitUnsafe, err
 	}
 	return exitError, err
+}
+
+// printJSON prints the result with extra fields merged in as one line of JSON.
+func printJSON(stdout io.Writer, result steps.Result, extra map[string]any) {
+	obj := map[string]any{}
+	data, _ := json.Marshal(result)
+	json.Unmarshal(data, &obj)
+	for k, v := range extra {
+		obj[k] = v
+	}
+	line, _ := json.Marshal(obj)
+	fmt.Fprintln(stdout, string(line))
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -67,16 +66,15 @@ func (f wizardFlags) prepareReal(ctx context.Context, progress func(string)) (ui
 	if err != nil {
 		return ui.Backend{}, err
 	}
-	cfg := tenant.ConfigFromEnv(os.Getenv)
-	conn, err := tenant.Connect(cfg)
+	t, tfEnv, err := tenantFromEnv()
 	if err != nil {
 		return ui.Backend{}, err
 	}
 	progress("Listing the tenant's clients")
 	return ui.Backend{
-		Clients:   conn.Clients,
-		Tenant:    steps.TenantAPI{Conn: conn, Config: cfg},
-		Terraform: tfrunner.Config{Binary: bin},
+		Clients:   t.Conn.Clients,
+		Tenant:    t,
+		Terraform: tfrunner.Config{Binary: bin, Env: tfEnv},
 		Options: func(c tenant.Client) steps.Options {
 			return steps.Options{Client: c.ID, TerraformDir: f.dir, SystemConfig: f.systemConfig, KeyDir: f.keyDir}
 		},

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"rekey/sandbox/provider"
+	"rekey/steps"
+	"rekey/tenant"
 )
 
 // Exit codes.
@@ -111,3 +113,15 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// tenantFromEnv connects to the tenant the environment names, with the auth0 provider's
+// variables. It returns, for Terraform, the same AUTH0_DOMAIN normalised, so that rekey and
+// the provider reach the same tenant however the variable was written.
+func tenantFromEnv() (steps.TenantAPI, map[string]string, error) {
+	cfg := tenant.ConfigFromEnv(os.Getenv)
+	conn, err := tenant.Connect(cfg)
+	if err != nil {
+		return steps.TenantAPI{}, nil, err
+	}
+	return steps.TenantAPI{Conn: conn, Config: cfg}, map[string]string{"AUTH0_DOMAIN": cfg.Domain}, nil
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -332,7 +333,7 @@ func TestRotateRefusesBadOptions(t *testing.T) {
 		{[]string{"--dir", filepath.Join(dir, "missing")}, "does not exist or is not a folder"},
 	} {
 		var stdout, stderr bytes.Buffer
-		args := append([]string{"rotate", "--client", "billing-worker", "--dir", dir}, c.args...)
+		args := append([]string{"rotate", "--client", "billing-worker", "--dir", dir, "--yes"}, c.args...)
 		if code := run(args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr.String(), exitUsage, c.want)
 		}
@@ -342,30 +343,35 @@ func TestRotateRefusesBadOptions(t *testing.T) {
 	}
 }
 
-// TestRotateWithoutYesOrTerminalStopsAtTheFirstGate: with no terminal to ask on and no --yes,
-// the rotation stops at attach's confirmation, before any apply.
+// TestRotateWithoutYesOrTerminalStopsAtTheFirstGate: with no terminal to ask on (a pipe, or
+// /dev/null, which is a character device but no terminal) and no --yes, rekey rotate stops
+// before anything changes — before even starting the sandbox — and says to pass --yes.
 func TestRotateWithoutYesOrTerminalStopsAtTheFirstGate(t *testing.T) {
-	cmd := exec.Command(tftest.Rekey(t), "rotate", "--sandbox", "--client", "billing-worker", "--json")
-	cmd.Stdin = strings.NewReader("")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != exitError {
-		t.Fatalf("exit: %v\n%s", err, stderr.String())
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
 	}
-	res := lastJSONLine(t, out)
-	t.Cleanup(func() { os.RemoveAll(res["sandbox_dir"].(string)) })
-	if !strings.Contains(res["error"].(string), "pass --yes") {
-		t.Errorf("error: %v", res["error"])
-	}
-	for _, s := range res["steps"].([]any) {
-		step := s.(map[string]any)
-		if step["step"] == "attach" && step["status"] != "failed" {
-			t.Errorf("attach: %v", step)
-		}
-	}
-	if demo := res["consumer"].(map[string]any); demo["failures"].(float64) != 0 {
-		t.Errorf("demo consumer: %v", demo)
+	defer devNull.Close()
+	for name, stdin := range map[string]io.Reader{"pipe": strings.NewReader("y\n"), "/dev/null": devNull} {
+		t.Run(name, func(t *testing.T) {
+			tmp := t.TempDir()
+			cmd := exec.Command(tftest.Rekey(t), "rotate", "--sandbox", "--client", "billing-worker", "--json")
+			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+			cmd.Stdin = stdin
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != exitUsage {
+				t.Fatalf("exit: %v, want %d\n%s", err, exitUsage, stderr.String())
+			}
+			res := lastJSONLine(t, out)
+			if res["status"] != "failed" || !strings.Contains(res["error"].(string), "no terminal to ask on") || !strings.Contains(res["error"].(string), "pass --yes") {
+				t.Errorf("result: %v", res)
+			}
+			if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+				t.Errorf("the refused rotation made files: %v", entries)
+			}
+		})
 	}
 }

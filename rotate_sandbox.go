@@ -15,13 +15,13 @@ import (
 func (r rotationEnv) inSandbox(ctx context.Context, stdout io.Writer) (int, error) {
 	session, err := startSandboxSession(ctx, r.terraform, func(line string) { fmt.Fprintln(r.progress, line) })
 	if err != nil {
-		return exitError, err
+		return r.flags.failed(stdout, exitError, err)
 	}
 	defer session.Close()
 	m := session.manifest
 	mc, err := sandboxClient(m, r.flags.opts.Client)
 	if err != nil {
-		return exitUsage, err
+		return r.flags.failed(stdout, exitUsage, err)
 	}
 	opts := &r.flags.opts
 	opts.TerraformDir = m.TerraformDir
@@ -31,11 +31,12 @@ func (r rotationEnv) inSandbox(ctx context.Context, stdout io.Writer) (int, erro
 	if opts.KeyDir == "" {
 		opts.KeyDir = filepath.Join(session.dir, "keys")
 	}
-	result, err := r.run(ctx, session.tenant, m.TerraformEnv(), session.srv.Tenant())
+	result, warnings, err := r.run(ctx, session.tenant, m.TerraformEnv(), session.srv.Tenant())
 	session.stopDemo()
 	s := session.stats[mc.ClientID].Snapshot()
 	fmt.Fprintf(r.progress, "Demo consumer: %d token requests, %d failed, by key %v\n", s.Requests, s.Failures, s.ByKID)
 	return report(result, err, r.flags.json, stdout, map[string]any{
+		"warnings":    warnings,
 		"sandbox_dir": session.dir,
 		"provider":    m.Provider,
 		"consumer":    map[string]any{"requests": s.Requests, "failures": s.Failures, "by_kid": s.ByKID, "last_error": s.LastError},
