@@ -22,6 +22,7 @@ import (
 	"github.com/auth0/go-auth0/authentication/oauth"
 	"github.com/auth0/go-auth0/management"
 
+	"rekey/internal/termtest"
 	"rekey/keys"
 	"rekey/sandbox"
 	"rekey/sandbox/sandboxtest"
@@ -373,5 +374,22 @@ func TestRotateWithoutYesOrTerminalStopsAtTheFirstGate(t *testing.T) {
 				t.Errorf("the refused rotation made files: %v", entries)
 			}
 		})
+	}
+}
+
+// TestRotateAsksInATerminal: without --yes, in a terminal, rekey rotate asks at attach, after
+// printing the plan it asks about; n declines the gate (exit 3).
+func TestRotateAsksInATerminal(t *testing.T) {
+	env, _ := terminalEnv(t)
+	tm := termtest.Start(t, 160, 60, env, "rekey rotate --sandbox --client billing-worker")
+	screen := tm.WaitForText("Apply this plan to attach the new key? [y/N]", 90*time.Second)
+	plan := strings.Index(screen, `plan: + credential "billing-worker `)
+	if prompt := strings.Index(screen, "Apply this plan"); plan < 0 || plan > prompt {
+		t.Errorf("the plan is not shown above the prompt:\n%s", screen)
+	}
+	tm.Type("n")
+	tm.Keys("Enter")
+	if status := tm.WaitExit(60 * time.Second); status != exitDeclined {
+		t.Errorf("exit %d after n, want %d; the screen shows:\n%s", status, exitDeclined, tm.Screen())
 	}
 }
