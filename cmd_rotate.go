@@ -21,6 +21,7 @@ import (
 const (
 	exitDeclined = 3 // the operator (or a missing --yes) declined a gate
 	exitUnsafe   = 4 // a safety rule stopped the rotation
+	exitNoAudit  = 5 // rotated (or aborted), but the audit record could not be written
 )
 
 // stringList collects a repeatable flag.
@@ -62,6 +63,7 @@ func parseRotateFlags(args []string, stderr io.Writer) (rotateFlags, error) {
 	fs.StringVar(&f.terraform, "terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed)")
 	fs.Var(&f.accept, "accept-change", "accept a planned change to this other resource address (repeatable)")
 	fs.Var(&f.acceptWarnings, "accept-warning", "go on despite this preflight warning, which predicts an outage: "+strings.Join(steps.WarningNames, ", ")+" (repeatable; --yes accepts none)")
+	fs.BoolVar(&f.opts.Again, "again", false, "rotate even though rekey put this client's key in place within the last hours (a rerun of a finished rotation is otherwise a no-op)")
 	fs.BoolVar(&f.opts.Repair, "repair", false, "remove rekey's own leftover credentials (from an interrupted apply) through the Management API without asking; needs the scopes update:clients and delete:client_credentials")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -187,6 +189,8 @@ func report(result steps.Result, err error, asJSON bool, stdout io.Writer, extra
 		return exitDeclined, err
 	case errors.Is(err, steps.ErrUnsafe):
 		return exitUnsafe, err
+	case errors.Is(err, steps.ErrAuditNotWritten):
+		return exitNoAudit, err
 	}
 	return exitError, err
 }
