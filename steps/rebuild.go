@@ -29,20 +29,7 @@ type Rebuilt struct {
 // the world shows no rotation in progress, and refuses with ErrUnsafe, saying what it found,
 // when the evidence does not tell which rotation it was.
 func (e *engine) rebuild(ctx context.Context, damaged string) (*Journal, error) {
-	w, err := e.observe()
-	if err != nil {
-		return nil, err
-	}
-	if !w.suggestsRotation() {
-		return e.noRotationFound(damaged), nil
-	}
-	if err := e.observeTerraform(ctx, &w); err != nil {
-		if len(w.attached) < tfrunner.MaxAttached {
-			return e.noRotationFound(damaged), nil // preflight reports what Terraform said
-		}
-		return nil, fmt.Errorf("reading the Terraform folder to rebuild %s's rotation journal: %w", e.client.Name, err)
-	}
-	r, err := w.read()
+	w, r, err := e.readWorld(ctx)
 	var guess *unclearError
 	switch {
 	case errors.As(err, &guess):
@@ -50,7 +37,10 @@ func (e *engine) rebuild(ctx context.Context, damaged string) (*Journal, error) 
 	case err != nil:
 		return nil, err
 	case r == nil:
-		return e.noRotationFound(damaged), nil
+		if damaged != "" {
+			e.emit(Event{Kind: Output, Text: "No rotation in progress shows in the tenant, the system config, the key folder or Terraform; a new rotation starts (the damaged journal stays as " + damaged + ")"})
+		}
+		return nil, nil
 	}
 	j, err := e.journalOf(ctx, w, r)
 	if err != nil {
@@ -64,13 +54,21 @@ func (e *engine) rebuild(ctx context.Context, damaged string) (*Journal, error) 
 	return j, nil
 }
 
-// noRotationFound tells, after a damaged journal, that nothing of a rotation was found, so a
-// new one starts; it returns no journal.
-func (e *engine) noRotationFound(damaged string) *Journal {
-	if damaged != "" {
-		e.emit(Event{Kind: Output, Text: "No rotation in progress shows in the tenant, the system config, the key folder or Terraform; a new rotation starts (the damaged journal stays as " + damaged + ")"})
+// readWorld observes the world and reads it; the reading is nil when the world shows no
+// rotation in progress. Terraform is read only when the rest suggests a rotation.
+func (e *engine) readWorld(ctx context.Context) (world, *reading, error) {
+	w, err := e.observe()
+	if err != nil || !w.suggestsRotation() {
+		return w, nil, err
 	}
-	return nil
+	if err := e.observeTerraform(ctx, &w); err != nil {
+		if len(w.attached) < tfrunner.MaxAttached {
+			return w, nil, nil // no rotation can be told without Terraform; preflight reports what it said
+		}
+		return w, nil, fmt.Errorf("reading the Terraform folder to rebuild %s's rotation journal: %w", e.client.Name, err)
+	}
+	r, err := w.read()
+	return w, r, err
 }
 
 // refuseToGuess is the rebuild's refusal: what was found, why it does not tell, and what the
