@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"rekey/steps"
 	"rekey/tfrunner"
@@ -174,9 +176,13 @@ func (r rotationEnv) run(ctx context.Context, t steps.Tenant, tfEnv map[string]s
 // report prints the result (as JSON with --json, extra fields merged in) and maps the error
 // to an exit code.
 func report(result steps.Result, err error, asJSON bool, stdout io.Writer, extra map[string]any) (int, error) {
-	if asJSON {
+	switch {
+	case asJSON:
 		printJSON(stdout, result, extra)
-	} else if err == nil {
+	case result.Rerun != nil:
+		fmt.Fprintf(stdout, "%s: already rotated %s by %s; nothing was done (pass --again to rotate before %s)\n",
+			result.ClientName, result.Rerun.FinishedAt.Format(time.RFC3339), cmp.Or(result.Rerun.Operator, "rekey"), result.Rerun.Until.Format(time.RFC3339))
+	case err == nil || errors.Is(err, steps.ErrAuditNotWritten):
 		fmt.Fprintf(stdout, "%s: %s (old key %s, new key %s); audit log %s\n", result.ClientName, result.Status, result.OldKID, result.NewKID, result.AuditLog)
 	}
 	var optErr *steps.OptionsError
