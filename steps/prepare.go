@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"rekey/keys"
 	"rekey/sysconfig"
@@ -227,25 +225,10 @@ func (e *engine) generate(ctx context.Context) error {
 		return err
 	}
 	kid := keys.Thumbprint(&key.PublicKey)
-	now := e.deps.Now()
-	nk := &JournalKey{KID: kid, Alg: shape.Alg, Name: fmt.Sprintf("%s %s %s", e.client.Name, now.UTC().Format("2006-01-02"), kid[:8])}
-	var pem []byte
-	if shape.CertDays > 0 {
-		notAfter := now.AddDate(0, 0, shape.CertDays).UTC().Truncate(time.Second)
-		pem, err = keys.SelfSignedCert(key, e.client.Name, now.Add(-time.Minute), notAfter)
-		nk.ExpiresAt = &notAfter
-	} else {
-		pem, err = keys.PublicPEM(&key.PublicKey)
-	}
-	if err != nil {
+	nk := &JournalKey{KID: kid, Alg: shape.Alg, Name: newKeyName(e.client.Name, e.deps.Now(), kid), PrivateKeyFile: e.newKeyFile(kid)}
+	if err := e.publicPart(nk, key, shape); err != nil {
 		return err
 	}
-	if shape.ExpiryDays > 0 {
-		expires := now.AddDate(0, 0, shape.ExpiryDays).UTC().Truncate(time.Second)
-		nk.ExpiresAt, nk.ExplicitExpiry = &expires, true
-	}
-	nk.PublicPEM = string(pem)
-	nk.PrivateKeyFile = filepath.Join(e.opts.KeyDir, fmt.Sprintf("%s-%s.pem", safeFileName(e.client.Name), kid))
 	if err := keys.WritePrivateKey(nk.PrivateKeyFile, key); err != nil {
 		return err
 	}
@@ -375,16 +358,8 @@ func (e *engine) findBlock(res *tfrunner.CredentialsResource, kid string) (tfrun
 // blockKID is the kid of a block's key (a literal PEM, or a file() relative to dir), or ""
 // when it cannot be read.
 func blockKID(dir string, b tfrunner.CredentialBlock) string {
-	text := b.PEM
-	if b.PEMIsFile {
-		data, err := os.ReadFile(filepath.Join(dir, b.PEM))
-		if err != nil {
-			return ""
-		}
-		text = string(data)
-	}
-	if pub, _ := keys.ParsePublic([]byte(text)); pub.Key != nil {
-		return keys.Thumbprint(pub.Key)
+	if pub := ReadCurrentKey(dir, tenant.Credential{}, b).Public.Key; pub != nil {
+		return keys.Thumbprint(pub)
 	}
 	return ""
 }
