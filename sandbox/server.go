@@ -11,6 +11,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,7 @@ type Server struct {
 	http      *http.Server
 	done      chan error
 	transport *http.Transport // trusts the CA; shared by the clients HTTPClient returns
+	observer  atomic.Pointer[func(*http.Request)]
 }
 
 // Start listens on opts.Listen and serves the tenant until Close.
@@ -63,7 +65,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	s.auth.tenant.AddAPI(s.auth.mgmtAPI, "Auth0 Management API")
 	s.http = &http.Server{
-		Handler:           s.faults.wrap(s.routes()),
+		Handler:           s.observed(s.faults.wrap(s.routes())),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{certs.server}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0), // a client that distrusts the CA is its own error, not the tenant's
@@ -99,6 +101,26 @@ func (s *Server) CAPEM() []byte { return s.certs.caPEM }
 // the server.
 func (s *Server) HTTPClient() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: s.transport}
+}
+
+// Observe calls fn with every request the server receives, before faults apply and before it
+// is served; nil stops it. fn runs on the request's goroutine, so while it runs the request
+// waits: a test cuts a rotation short at an exact Management API call with it.
+func (s *Server) Observe(fn func(*http.Request)) {
+	if fn == nil {
+		s.observer.Store(nil)
+		return
+	}
+	s.observer.Store(&fn)
+}
+
+func (s *Server) observed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fn := s.observer.Load(); fn != nil {
+			(*fn)(r)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // SetFaults replaces the fault injection rules.

@@ -155,6 +155,12 @@ func TestGuardFindings(t *testing.T) {
 	expiring["expires_at"] = "2030-01-01T00:00:00.000Z"
 	parsing := cred(t, 0, "current", "cred_A")
 	parsing["parse_expiry_from_cert"] = true
+	reformatted := cred(t, 0, "current", "cred_A")
+	reformatted["parse_expiry_from_cert"], reformatted["pem"] = true, strings.TrimSpace(old["pem"].(string))
+	unread := cred(t, 0, "current", "cred_A") // as a refresh reads it after an interrupted apply lost the state's pem
+	unread["pem"], unread["key_id"] = "", kidOf(t, 0)
+	nextParsing := cred(t, 1, "next", "cred_B")
+	nextParsing["parse_expiry_from_cert"] = true
 	ps256 := cred(t, 0, "current", "")
 	ps256["algorithm"] = "PS256"
 	unknownExpiry := map[string]any{"private_key_jwt": []any{map[string]any{"credentials": []any{map[string]any{"expires_at": true}, map[string]any{}}}}}
@@ -183,6 +189,13 @@ func TestGuardFindings(t *testing.T) {
 		{"survivor expiry removed", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(expiring, next), credsValue(next, old), nil), Intent{Credentials: credsAddr}, "1.55.0", []string{RuleAltered}},
 		{"survivor stops parsing its certificate", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(parsing), credsValue(old, next), nil), addNext, "1.55.0", []string{RuleAltered}},
 		{"survivor algorithm changed", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(ps256, next), nil), addNext, "1.55.0", []string{RuleRename, RuleUnintended, RuleUnintended}},
+		{"survivor catches up with its parse flag on 1.54", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(parsing, next), nil), addNext, "1.54.1", nil},
+		{"survivor catches up with its parse flag on 1.55", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(parsing, next), nil), addNext, "1.55.0", []string{RuleAltered}},
+		{"survivor's parse flag with other pem text", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(reformatted, next), nil), addNext, "1.54.1", []string{RuleAltered}},
+		{"survivor without pem in the state catches up", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(unread), credsValue(parsing, next), nil), addNext, "1.54.1", nil},
+		{"attach already in the state", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old, next), credsValue(parsing, next), nil), addNext, "1.54.1", nil},
+		{"retire already in the state", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(next), credsValue(nextParsing), nil), removeOld, "1.54.1", nil},
+		{"retire already in the state, another key added", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(next), credsValue(next, third), nil), removeOld, "1.54.1", []string{RuleUnintended}},
 		{"other resource", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(old, next), nil, other), addNext, "1.55.0", []string{RuleOtherResources}},
 		{"other resource accepted", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(old, next), nil, other), Intent{Credentials: credsAddr, AddKID: kidOf(t, 1), AcceptOther: []string{"auth0_client.other"}}, "1.55.0", nil},
 		{"credentials untouched", &tfjson.Plan{}, addNext, "1.55.0", []string{RuleUnintended}},

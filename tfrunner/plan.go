@@ -59,6 +59,7 @@ type PlannedCredential struct {
 	KID         string
 	ParseExpiry bool // parse_expiry_from_cert; null and false mean the same to the provider
 	Expiry      PlannedExpiry
+	pem         string // as the plan has it; the provider matches kept credentials by this text
 }
 
 // Alteration is a kept credential before and after a plan that really changes it.
@@ -74,6 +75,15 @@ func (a Alteration) Describe() string {
 		parts = append(parts, fmt.Sprintf("expires_at %s → %s", a.Before.Expiry, a.After.Expiry))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// parseFlagCatchUp reports whether the only change is parse_expiry_from_cert going from false
+// (or null) to true, with the same pem text (or none in the state, where the provider matches
+// by kid) and expiry: what an apply interrupted while reading back leaves in the state of a
+// certificate credential configured with the flag.
+func (a Alteration) parseFlagCatchUp() bool {
+	samePEM := a.Before.pem == a.After.pem || a.Before.pem == ""
+	return !a.Before.ParseExpiry && a.After.ParseExpiry && samePEM && !a.After.Expiry.changedFrom(a.Before.Expiry)
 }
 
 // PlannedExpiry is a credential's expires_at in a plan: none, a known instant, or unknown
@@ -178,7 +188,7 @@ func plannedCredentials(value, unknown any) ([]PlannedCredential, error) {
 		}
 		c := PlannedCredential{
 			ID: str(m["id"]), Name: str(m["name"]), Algorithm: str(m["algorithm"]), KID: str(m["key_id"]),
-			ParseExpiry: m["parse_expiry_from_cert"] == true,
+			ParseExpiry: m["parse_expiry_from_cert"] == true, pem: str(m["pem"]),
 		}
 		if c.Algorithm == "" {
 			c.Algorithm = "RS256"
