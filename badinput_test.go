@@ -20,9 +20,9 @@ import (
 	"rekey/tfrunner/tftest"
 )
 
-// badSandbox is one `rekey sandbox` (real auth0 provider) that the bad-input cases share: each
-// must leave it exactly as it found it.
-type badSandbox struct {
+// cliSandbox is one `rekey sandbox` (real auth0 provider) and the command lines that run rekey
+// against it. The bad-input cases share one: each must leave it exactly as it found it.
+type cliSandbox struct {
 	bin    string
 	dir    string // the sandbox's folder
 	m      sandbox.Manifest
@@ -30,10 +30,16 @@ type badSandbox struct {
 	env    map[string]string // the sandbox's env file, as a sourced shell would have it
 }
 
-func startBadSandbox(t *testing.T) *badSandbox {
+func startBadSandbox(t *testing.T) *cliSandbox {
 	t.Helper()
-	s := &badSandbox{bin: tftest.Rekey(t), dir: filepath.Join(t.TempDir(), "sb"), keyDir: filepath.Join(t.TempDir(), "new-keys")}
-	startSandbox(t, s.bin, s.dir)
+	return startCLISandbox(t, nil)
+}
+
+// startCLISandbox starts a sandbox with flags, handing the lines it prints to onLine (if any).
+func startCLISandbox(t *testing.T, onLine func(string), flags ...string) *cliSandbox {
+	t.Helper()
+	s := &cliSandbox{bin: tftest.Rekey(t), dir: filepath.Join(t.TempDir(), "sb"), keyDir: filepath.Join(t.TempDir(), "new-keys")}
+	startSandboxWatched(t, s.bin, s.dir, onLine, flags...)
 	data, err := os.ReadFile(filepath.Join(s.dir, "sandbox.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +52,7 @@ func startBadSandbox(t *testing.T) *badSandbox {
 }
 
 // client is the seeded client with this name.
-func (s *badSandbox) client(t *testing.T, name string) sandbox.ManifestClient {
+func (s *cliSandbox) client(t *testing.T, name string) sandbox.ManifestClient {
 	t.Helper()
 	i := slices.IndexFunc(s.m.Clients, func(c sandbox.ManifestClient) bool { return c.Name == name })
 	if i < 0 {
@@ -57,7 +63,7 @@ func (s *badSandbox) client(t *testing.T, name string) sandbox.ManifestClient {
 
 // rotate is a well-formed command line for billing-worker with --yes and --json, followed by
 // extra (a later flag overrides an earlier one).
-func (s *badSandbox) rotate(t *testing.T, extra ...string) []string {
+func (s *cliSandbox) rotate(t *testing.T, extra ...string) []string {
 	args := []string{"rotate", "--client", "billing-worker", "--dir", s.m.TerraformDir,
 		"--system-config", s.client(t, "billing-worker").SystemConfig, "--key-dir", s.keyDir, "--yes", "--json"}
 	return append(args, extra...)
@@ -71,8 +77,22 @@ type outcome struct {
 
 // run runs rekey with args, the sandbox's environment changed by env ("" unsets a variable),
 // and stdin ("" for /dev/null).
-func (s *badSandbox) run(t *testing.T, args []string, env map[string]string, stdin string) outcome {
+func (s *cliSandbox) run(t *testing.T, args []string, env map[string]string, stdin string) outcome {
 	t.Helper()
+	cmd := s.command(args, env, stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return outcome{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// command is rekey with args in the sandbox's environment changed by env ("" unsets a
+// variable), reading stdin ("" for /dev/null).
+func (s *cliSandbox) command(args []string, env map[string]string, stdin string) *exec.Cmd {
 	vars := map[string]string{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -92,14 +112,7 @@ func (s *badSandbox) run(t *testing.T, args []string, env map[string]string, std
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatal(err)
-	}
-	return outcome{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	return cmd
 }
 
 // result is the JSON object on the last line of stdout.
@@ -130,7 +143,7 @@ const leftOut = "folder, or left out"
 // the HCL, Terraform's state, the system configs, the keys, the case's own files and the new
 // key folder. Terraform's cache, the provider mirror, and rekey's audit log (which records
 // refusals) and lock files in .rekey are left out.
-func (s *badSandbox) snapshot(t *testing.T, caseDir string) map[string]string {
+func (s *cliSandbox) snapshot(t *testing.T, caseDir string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	for _, root := range []string{s.dir, s.keyDir, caseDir} {
@@ -165,7 +178,7 @@ func (s *badSandbox) snapshot(t *testing.T, caseDir string) map[string]string {
 }
 
 // assertUnchanged compares the files with a snapshot taken before.
-func (s *badSandbox) assertUnchanged(t *testing.T, before map[string]string, caseDir string) {
+func (s *cliSandbox) assertUnchanged(t *testing.T, before map[string]string, caseDir string) {
 	t.Helper()
 	after := s.snapshot(t, caseDir)
 	for path, was := range before {
@@ -188,7 +201,7 @@ type badInput struct {
 	name string
 	// args returns rekey's arguments; it may write files into dir, the case's own folder, or
 	// change the sandbox and undo it with t.Cleanup.
-	args     func(t *testing.T, s *badSandbox, dir string) []string
+	args     func(t *testing.T, s *cliSandbox, dir string) []string
 	env      map[string]string // variables to change ("" unsets)
 	stdin    string            // "" for /dev/null
 	code     int
@@ -197,8 +210,8 @@ type badInput struct {
 }
 
 // extra is the case's arguments after the well-formed ones.
-func extra(args ...string) func(*testing.T, *badSandbox, string) []string {
-	return func(t *testing.T, s *badSandbox, _ string) []string { return s.rotate(t, args...) }
+func extra(args ...string) func(*testing.T, *cliSandbox, string) []string {
+	return func(t *testing.T, s *cliSandbox, _ string) []string { return s.rotate(t, args...) }
 }
 
 // write puts data into dir/name and returns its path.
@@ -212,28 +225,28 @@ func write(t *testing.T, dir, name, data string, mode os.FileMode) string {
 }
 
 // withSystemConfig runs a case with the system config that make writes into its folder.
-func withSystemConfig(name string, make func(t *testing.T, s *badSandbox, dir string) string, more ...string) func(*testing.T, *badSandbox, string) []string {
-	return func(t *testing.T, s *badSandbox, dir string) []string {
+func withSystemConfig(name string, make func(t *testing.T, s *cliSandbox, dir string) string, more ...string) func(*testing.T, *cliSandbox, string) []string {
+	return func(t *testing.T, s *cliSandbox, dir string) []string {
 		return s.rotate(t, append([]string{"--system-config", write(t, dir, name, make(t, s, dir), 0o600)}, more...)...)
 	}
 }
 
 // currentKeyListed is a system config that lists billing-worker's current key with the
 // private key file keyFile.
-func currentKeyListed(keyFile func(s *badSandbox) string) func(*testing.T, *badSandbox, string) string {
-	return func(t *testing.T, s *badSandbox, _ string) string {
+func currentKeyListed(keyFile func(s *cliSandbox) string) func(*testing.T, *cliSandbox, string) string {
+	return func(t *testing.T, s *cliSandbox, _ string) string {
 		kid := s.client(t, "billing-worker").Credentials[0].KID
 		return `{"credentials": [{"kid": "` + kid + `", "alg": "RS256", "private_key_file": "` + keyFile(s) + `"}]}`
 	}
 }
 
 // otherClientsSystemConfig is reporting-cron's system config: the wrong file for billing-worker.
-func otherClientsSystemConfig(t *testing.T, s *badSandbox) string {
+func otherClientsSystemConfig(t *testing.T, s *cliSandbox) string {
 	return s.client(t, "reporting-cron").SystemConfig
 }
 
 // editHCL changes the sandbox's main.tf for one case: old becomes new, undone afterwards.
-func editHCL(t *testing.T, s *badSandbox, old, new string) {
+func editHCL(t *testing.T, s *cliSandbox, old, new string) {
 	t.Helper()
 	path := filepath.Join(s.m.TerraformDir, "main.tf")
 	data, err := os.ReadFile(path)
@@ -257,16 +270,16 @@ const (
 	leftoverEdit        = reportingCronClient + "  description = \"left over from an unfinished change\"\n"
 )
 
-func withLeftoverEdit(more ...string) func(*testing.T, *badSandbox, string) []string {
-	return func(t *testing.T, s *badSandbox, _ string) []string {
+func withLeftoverEdit(more ...string) func(*testing.T, *cliSandbox, string) []string {
+	return func(t *testing.T, s *cliSandbox, _ string) []string {
 		editHCL(t, s, reportingCronClient, leftoverEdit)
 		return s.rotate(t, more...)
 	}
 }
 
 // without drops a flag from the well-formed arguments.
-func without(flag string, more ...string) func(*testing.T, *badSandbox, string) []string {
-	return func(t *testing.T, s *badSandbox, _ string) []string {
+func without(flag string, more ...string) func(*testing.T, *cliSandbox, string) []string {
+	return func(t *testing.T, s *cliSandbox, _ string) []string {
 		args := s.rotate(t, more...)
 		return slices.DeleteFunc(args, func(a string) bool { return a == flag })
 	}
@@ -299,13 +312,13 @@ func badInputs() []badInput {
 		{name: "unknown flag after --json", args: extra("--dry-run"), code: exitUsage, want: []string{"flag provided but not defined: -dry-run"}},
 
 		// The Terraform folder.
-		{name: "dir is a file", args: func(t *testing.T, s *badSandbox, _ string) []string {
+		{name: "dir is a file", args: func(t *testing.T, s *cliSandbox, _ string) []string {
 			return s.rotate(t, "--dir", filepath.Join(s.m.TerraformDir, "main.tf"))
 		}, code: exitUsage, want: []string{"main.tf does not exist or is not a folder"}},
-		{name: "dir without HCL", args: func(t *testing.T, s *badSandbox, dir string) []string {
+		{name: "dir without HCL", args: func(t *testing.T, s *cliSandbox, dir string) []string {
 			return s.rotate(t, "--dir", dir)
 		}, code: exitError, want: []string{"no auth0_client_credentials resource for client", "point --dir at the folder that manages it"}},
-		{name: "dir with HCL but no terraform init", args: func(t *testing.T, s *badSandbox, dir string) []string {
+		{name: "dir with HCL but no terraform init", args: func(t *testing.T, s *cliSandbox, dir string) []string {
 			data, err := os.ReadFile(filepath.Join(s.m.TerraformDir, "main.tf"))
 			if err != nil {
 				t.Fatal(err)
@@ -313,7 +326,7 @@ func badInputs() []badInput {
 			write(t, dir, "main.tf", string(data), 0o644)
 			return s.rotate(t, "--dir", dir)
 		}, code: exitError, want: []string{"client_id refers to auth0_client.billing_worker, which Terraform state does not hold"}},
-		{name: "a stray broken .tf file", args: func(t *testing.T, s *badSandbox, _ string) []string {
+		{name: "a stray broken .tf file", args: func(t *testing.T, s *cliSandbox, _ string) []string {
 			path := write(t, s.m.TerraformDir, "zz_leftover.tf", "resource \"auth0_client\" \"half\" {\n  name = \n", 0o644)
 			t.Cleanup(func() { os.Remove(path) })
 			return s.rotate(t)
@@ -331,44 +344,44 @@ func badInputs() []badInput {
 
 		// The Terraform binary.
 		{name: "terraform missing", args: extra("--terraform", "/nonexistent/terraform"), code: exitError, want: []string{"no usable Terraform: /nonexistent/terraform"}},
-		{name: "terraform not terraform", args: func(t *testing.T, s *badSandbox, dir string) []string {
+		{name: "terraform not terraform", args: func(t *testing.T, s *cliSandbox, dir string) []string {
 			return s.rotate(t, "--terraform", write(t, dir, "terraform", "#!/bin/sh\necho hello\n", 0o755))
 		}, code: exitError, want: []string{"does not run as Terraform"}},
-		{name: "terraform too old", args: func(t *testing.T, s *badSandbox, dir string) []string {
+		{name: "terraform too old", args: func(t *testing.T, s *cliSandbox, dir string) []string {
 			return s.rotate(t, "--terraform", write(t, dir, "terraform", fakeTerraformTooOld, 0o755))
 		}, code: exitError, want: []string{"is Terraform 1.4.6; rekey needs 1.5"}},
 
 		// The client.
 		{name: "a client id of no client", args: extra("--client", "cl_nobody"), code: exitError, want: []string{"cl_nobody"}},
-		{name: "the management client", args: func(t *testing.T, s *badSandbox, _ string) []string {
+		{name: "the management client", args: func(t *testing.T, s *cliSandbox, _ string) []string {
 			return s.rotate(t, "--client", s.m.Management.ClientID)
 		}, code: exitUnsafe, want: []string{"rekey rotates private_key_jwt credentials only"}},
 		{name: "abort with no rotation in progress", args: extra("--abort"), code: exitError, want: []string{"no rotation in progress"}},
 
 		// The system config.
-		{name: "another client's system config", args: func(t *testing.T, s *badSandbox, _ string) []string {
+		{name: "another client's system config", args: func(t *testing.T, s *cliSandbox, _ string) []string {
 			return s.rotate(t, "--system-config", otherClientsSystemConfig(t, s))
 		}, code: exitDeclined, want: []string{"not accepted: " + steps.WarnUnlistedCurrentKey, "--accept-warning " + steps.WarnUnlistedCurrentKey, "--yes never accepts"}, warnings: map[string]bool{steps.WarnUnlistedCurrentKey: false}},
-		{name: "another client's system config, without --json", args: func(t *testing.T, s *badSandbox, _ string) []string {
+		{name: "another client's system config, without --json", args: func(t *testing.T, s *cliSandbox, _ string) []string {
 			return slices.DeleteFunc(s.rotate(t, "--system-config", otherClientsSystemConfig(t, s)), func(a string) bool { return a == "--json" })
 		}, code: exitDeclined, want: []string{noJSONWarning, "(not accepted: --accept-warning unlisted-current-key accepts it)"}},
-		{name: "another client's system config, another warning accepted", args: func(t *testing.T, s *badSandbox, _ string) []string {
+		{name: "another client's system config, another warning accepted", args: func(t *testing.T, s *cliSandbox, _ string) []string {
 			return s.rotate(t, "--system-config", otherClientsSystemConfig(t, s), "--accept-warning", steps.WarnPlanDrift)
 		}, code: exitDeclined, want: []string{"not accepted: " + steps.WarnUnlistedCurrentKey}, warnings: map[string]bool{steps.WarnUnlistedCurrentKey: false}},
-		{name: "current key listed with another key's file", args: withSystemConfig("svc.json", currentKeyListed(func(s *badSandbox) string {
+		{name: "current key listed with another key's file", args: withSystemConfig("svc.json", currentKeyListed(func(s *cliSandbox) string {
 			return s.m.Clients[slices.IndexFunc(s.m.Clients, func(c sandbox.ManifestClient) bool { return c.Name == "reporting-cron" })].Credentials[0].PrivateKeyFile
 		})), code: exitDeclined, want: []string{"--accept-warning " + steps.WarnUnusableCurrentKeyFile}, warnings: map[string]bool{steps.WarnUnusableCurrentKeyFile: false}},
-		{name: "current key listed with a missing file", args: withSystemConfig("svc.json", currentKeyListed(func(*badSandbox) string { return "missing.pem" })),
+		{name: "current key listed with a missing file", args: withSystemConfig("svc.json", currentKeyListed(func(*cliSandbox) string { return "missing.pem" })),
 			code: exitDeclined, want: []string{"--accept-warning " + steps.WarnUnusableCurrentKeyFile}, warnings: map[string]bool{steps.WarnUnusableCurrentKeyFile: false}},
-		{name: "system config is a folder", args: func(t *testing.T, s *badSandbox, dir string) []string {
+		{name: "system config is a folder", args: func(t *testing.T, s *cliSandbox, dir string) []string {
 			return s.rotate(t, "--system-config", dir)
 		}, code: exitError, want: []string{"cannot read the system config"}},
-		{name: "system config is a private key", args: func(t *testing.T, s *badSandbox, _ string) []string {
+		{name: "system config is a private key", args: func(t *testing.T, s *cliSandbox, _ string) []string {
 			return s.rotate(t, "--system-config", s.client(t, "billing-worker").Credentials[0].PrivateKeyFile)
 		}, code: exitError, want: []string{"not valid JSON at line 1", "a .yaml or .yml name is read as YAML"}},
-		{name: "system config empty", args: withSystemConfig("svc.yaml", func(*testing.T, *badSandbox, string) string { return "" }),
+		{name: "system config empty", args: withSystemConfig("svc.yaml", func(*testing.T, *cliSandbox, string) string { return "" }),
 			code: exitError, want: []string{"the file is empty"}},
-		{name: "system config YAML badly indented", args: withSystemConfig("svc.yml", func(*testing.T, *badSandbox, string) string {
+		{name: "system config YAML badly indented", args: withSystemConfig("svc.yml", func(*testing.T, *cliSandbox, string) string {
 			return "credentials:\n  - kid: a\n   alg: RS256\n"
 		}), code: exitError, want: []string{"not valid YAML"}},
 
@@ -377,7 +390,7 @@ func badInputs() []badInput {
 			want: []string{"--accept-warning " + steps.WarnFailingCurrentKey}, warnings: map[string]bool{steps.WarnFailingCurrentKey: false}},
 		{name: "drift from a leftover HCL edit", args: withLeftoverEdit(), code: exitDeclined,
 			want: []string{"plan: update auth0_client.reporting_cron", "--accept-warning " + steps.WarnPlanDrift}, warnings: map[string]bool{steps.WarnPlanDrift: false}},
-		{name: "drift and another client's system config, drift accepted", args: func(t *testing.T, s *badSandbox, _ string) []string {
+		{name: "drift and another client's system config, drift accepted", args: func(t *testing.T, s *cliSandbox, _ string) []string {
 			editHCL(t, s, reportingCronClient, leftoverEdit)
 			return s.rotate(t, "--system-config", otherClientsSystemConfig(t, s), "--accept-warning", steps.WarnPlanDrift)
 		}, code: exitDeclined, want: []string{"not accepted: " + steps.WarnUnlistedCurrentKey + ".", "--accept-warning " + steps.WarnUnlistedCurrentKey + " ("},
@@ -385,10 +398,10 @@ func badInputs() []badInput {
 
 		// An AUTH0_DOMAIN with a scheme or a trailing slash reaches the tenant, for rekey and
 		// Terraform alike: preflight's plan runs, and stops only at the warning.
-		{name: "AUTH0_DOMAIN with https and a slash", args: func(t *testing.T, s *badSandbox, _ string) []string {
+		{name: "AUTH0_DOMAIN with https and a slash", args: func(t *testing.T, s *cliSandbox, _ string) []string {
 			return s.rotate(t, "--system-config", otherClientsSystemConfig(t, s))
 		}, env: map[string]string{"AUTH0_DOMAIN": "https://" + "DOMAIN" + "/"}, code: exitDeclined, want: []string{"--accept-warning " + steps.WarnUnlistedCurrentKey}, warnings: map[string]bool{steps.WarnUnlistedCurrentKey: false}},
-		{name: "AUTH0_DOMAIN with a trailing slash", args: func(t *testing.T, s *badSandbox, _ string) []string {
+		{name: "AUTH0_DOMAIN with a trailing slash", args: func(t *testing.T, s *cliSandbox, _ string) []string {
 			return s.rotate(t, "--system-config", otherClientsSystemConfig(t, s))
 		}, env: map[string]string{"AUTH0_DOMAIN": "DOMAIN/"}, code: exitDeclined, want: []string{"--accept-warning " + steps.WarnUnlistedCurrentKey}, warnings: map[string]bool{steps.WarnUnlistedCurrentKey: false}},
 
@@ -441,6 +454,13 @@ func checkJSONFailure(t *testing.T, out outcome, c badInput) {
 	if res["status"] == steps.StatusRotated || res["error"] == nil || !strings.Contains(out.stderr, res["error"].(string)) {
 		t.Errorf("JSON result %v: want a failure whose error is the one on stderr", res)
 	}
+	want := steps.StatusFailed
+	if c.code == exitDeclined {
+		want = steps.StatusDeclined
+	}
+	if res["status"] != want {
+		t.Errorf("JSON status %v after exit %d, want %s", res["status"], c.code, want)
+	}
 	if got := out.warnings(t); !maps.Equal(got, c.warnings) && len(got)+len(c.warnings) > 0 {
 		t.Errorf("JSON warnings (name: accepted) %v, want %v", got, c.warnings)
 	}
@@ -490,7 +510,7 @@ func TestRotateAcceptsWarningsByName(t *testing.T) {
 
 // expectAccepted checks a rotation that went past preflight's warning name, accepted by name:
 // its exit code, stderr, the JSON result and the audit record.
-func (s *badSandbox) expectAccepted(t *testing.T, out outcome, code int, name string) {
+func (s *cliSandbox) expectAccepted(t *testing.T, out outcome, code int, name string) {
 	t.Helper()
 	if out.code != code {
 		t.Errorf("exit %d, want %d\nstderr:\n%s", out.code, code, out.stderr)

@@ -5,9 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 
 	"rekey/sandbox"
@@ -40,6 +43,7 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 	provider := fs.String("provider", "", "auth0 provider binary (terraform-provider-auth0_vX.Y.Z) for the workspace (default: $"+sandbox.ProviderEnv+", else the public registry when reachable, else rekey's stand-in)")
 	noTerraform := fs.Bool("no-terraform", false, "run the tenant alone, seeded directly, without a Terraform workspace")
 	verbose := fs.Bool("v", false, "show Terraform's output while the workspace is prepared")
+	logRequests := fs.Bool("log-requests", false, "print a line for each request once the sandbox is ready: method, path and the caller's product (e.g. Terraform-Provider-Auth0/1.54.1)")
 	var faults faultFlags
 	fs.Var(&faults, "fault", "inject faults: PATH,latency=50ms,drop=0.05,5xx=0.1,429=0.1 (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -87,9 +91,24 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  terraform: %s (after sourcing the env file, terraform plan there reports no changes)\n", m.TerraformDir)
 	}
 	fmt.Fprintf(stdout, "  Ctrl-C stops it; the state in %s survives a restart.\n", abs)
+	if *logRequests {
+		srv.Observe(requestLogger(stdout))
+	}
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "rekey sandbox: stopping")
 	return srv.Close()
+}
+
+// requestLogger prints "request METHOD PATH (PRODUCT)" for each request, PRODUCT being the
+// first word of its User-Agent, as the request arrives (before any fault delays it).
+func requestLogger(w io.Writer) func(*http.Request) {
+	var mu sync.Mutex
+	return func(r *http.Request) {
+		product, _, _ := strings.Cut(r.UserAgent(), " ")
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "request %s %s (%s)\n", r.Method, r.URL.Path, product)
+	}
 }
 
 // sandboxTerraform finds Terraform (installing it when missing) and chooses the auth0

@@ -90,6 +90,13 @@ func envProbe(dir string) error {
 // startSandbox runs "rekey sandbox --dir dir" with extra flags and waits for its ready line.
 func startSandbox(t *testing.T, bin, dir string, flags ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
+	return startSandboxWatched(t, bin, dir, nil, flags...)
+}
+
+// startSandboxWatched is startSandbox that also hands each line the sandbox prints after its
+// ready line to onLine, as it comes.
+func startSandboxWatched(t *testing.T, bin, dir string, onLine func(string), flags ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
 	if !slices.Contains(flags, "--no-terraform") {
 		if p := sandboxtest.RealProvider(t); p.Path != "" {
 			flags = append(flags, "--provider", p.Path)
@@ -113,6 +120,9 @@ func startSandbox(t *testing.T, bin, dir string, flags ...string) (*exec.Cmd, *b
 		for sc.Scan() {
 			if strings.HasPrefix(sc.Text(), "rekey sandbox ready: ") {
 				ready <- sc.Text()
+			} else if onLine != nil {
+				onLine(sc.Text())
+				continue
 			}
 			rest.WriteString(sc.Text() + "\n")
 		}
@@ -314,6 +324,17 @@ func TestCheckCommand(t *testing.T) {
 	}
 	if code, rep := check("1d"); code != 0 || rep["expiring"].(float64) != 0 {
 		t.Errorf("check --within 1d: exit %d, %v", code, rep)
+	}
+	// With --json, a check that cannot run still prints its one object, with the error.
+	for _, bad := range []struct{ script, want string }{
+		{`source "$1/env" && exec "$2" check --json --within soon`, `--within "soon"`},
+		{`source "$1/env" && unset AUTH0_DOMAIN && exec "$2" check --json`, "AUTH0_DOMAIN"},
+		{`source "$1/env" && AUTH0_CLIENT_SECRET=wrong exec "$2" check --json`, "401"},
+	} {
+		out, err := exec.Command("bash", "-c", bad.script, "check", dir, bin).Output()
+		if rep := lastJSONLine(t, out); err == nil || !strings.Contains(fmt.Sprint(rep["error"]), bad.want) {
+			t.Errorf("%s: %v, object %v; want an error mentioning %q", bad.script, err, rep, bad.want)
+		}
 	}
 }
 
