@@ -29,22 +29,28 @@ func runCheck(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		return exitUsage, usageError{err.Error()}
 	}
+	// failed ends the check with code; with --json it still prints the one object, with the error.
+	failed := func(code int, err error) (int, error) {
+		if *asJSON {
+			printReport(stdout, expiryReport{CheckedAt: time.Now().UTC(), Error: err.Error(), Clients: []clientReport{}})
+		}
+		return code, err
+	}
 	window, err := parseWindow(*within)
 	if err != nil {
-		return exitUsage, err
+		return failed(exitUsage, err)
 	}
 	t, _, err := tenantFromEnv()
 	if err != nil {
-		return exitUsage, err
+		return failed(exitUsage, err)
 	}
 	clients, err := t.Conn.Clients(context.Background())
 	if err != nil {
-		return exitError, err
+		return failed(exitError, err)
 	}
 	report := newExpiryReport(clients, time.Now(), window)
 	if *asJSON {
-		line, _ := json.Marshal(report)
-		fmt.Fprintln(stdout, string(line))
+		printReport(stdout, report)
 	} else {
 		report.print(stdout)
 	}
@@ -52,6 +58,12 @@ func runCheck(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitExpiring, nil
 	}
 	return exitOK, nil
+}
+
+// printReport writes r as one line of JSON.
+func printReport(w io.Writer, r expiryReport) {
+	line, _ := json.Marshal(r)
+	fmt.Fprintln(w, string(line))
 }
 
 // parseWindow reads "30d" or a Go duration such as "72h".
@@ -75,6 +87,7 @@ type expiryReport struct {
 	WithinDays float64        `json:"within_days"`
 	Expiring   int            `json:"expiring"` // attached credentials expiring within the window (or expired)
 	Clients    []clientReport `json:"clients"`
+	Error      string         `json:"error,omitempty"` // why the check could not run
 }
 
 type clientReport struct {

@@ -233,7 +233,7 @@ func (e *engine) result(err error) Result {
 	case e.j.finished():
 		r.Error = err.Error() // what went wrong after the end, e.g. the audit record
 	case errors.Is(err, ErrDeclined):
-		r.Error, r.Status = err.Error(), StatusAborted
+		r.Error, r.Status = err.Error(), StatusDeclined
 	default:
 		r.Error, r.Status = err.Error(), StatusFailed
 	}

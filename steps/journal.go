@@ -22,6 +22,9 @@ const (
 	StatusRotated    = "rotated"
 	StatusAborted    = "aborted"
 	StatusFailed     = "failed"
+	// StatusDeclined is a result's, never a journal's: a gate was answered no (or a warning was
+	// not accepted); nothing after it was done, and a rotation in progress resumes from there.
+	StatusDeclined = "declined"
 )
 
 // Journal is the record of one client's rotation, saved after every step in the Terraform

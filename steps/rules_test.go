@@ -370,8 +370,8 @@ func TestDeclinedAttach(t *testing.T) {
 	if !errors.Is(r.err, steps.ErrDeclined) {
 		t.Fatalf("Rotate = %v, want ErrDeclined", r.err)
 	}
-	if r.res.Status != steps.StatusAborted {
-		t.Errorf("status %q, want aborted", r.res.Status)
+	if r.res.Status != steps.StatusDeclined {
+		t.Errorf("status %q, want declined", r.res.Status)
 	}
 	if got := readFile(t, e.mainTF()); !bytes.Equal(got, hclBefore) {
 		t.Errorf("main.tf is not byte-identical after the declined attach")
