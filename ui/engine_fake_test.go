@@ -25,6 +25,11 @@ type scriptedEngine struct {
 	failErr error
 	// warnings, when set, are preflight's: it asks to go on despite them.
 	warnings []steps.Warning
+	// rerun, when set, is a rotation finished moments ago: without Options.Again the run does
+	// nothing and reports it, as the engine does.
+	rerun *steps.Rerun
+	// auditErr, when set, is why the audit record of a finished rotation was not written.
+	auditErr string
 
 	mu      sync.Mutex
 	runs    int
@@ -66,6 +71,9 @@ func (e *scriptedEngine) rotate(ctx context.Context, opts steps.Options, deps st
 	if prev, err := steps.LoadJournal(f.dir, f.client.ID); err == nil && prev != nil {
 		j = *prev
 	}
+	if e.rerun != nil && !opts.Again {
+		return steps.Result{Status: steps.StatusRotated, ClientID: f.client.ID, ClientName: f.client.Name, NewKID: f.oldKID, AuditLog: res.AuditLog, Rerun: e.rerun}, nil
+	}
 	for _, s := range steps.AllSteps {
 		if j.Done(s) {
 			continue
@@ -98,7 +106,7 @@ func (e *scriptedEngine) rotate(ctx context.Context, opts steps.Options, deps st
 			e.journal(j)
 			res.Status, res.Error = steps.StatusFailed, err.Error()
 			if errors.Is(err, steps.ErrDeclined) {
-				res.Status = steps.StatusAborted
+				res.Status = steps.StatusDeclined
 			}
 			return res, err
 		}
@@ -109,6 +117,10 @@ func (e *scriptedEngine) rotate(ctx context.Context, opts steps.Options, deps st
 	_ = os.Remove(journalFile(f.dir, f.client.ID))
 	for _, s := range steps.AllSteps {
 		res.Steps = append(res.Steps, steps.StepResult{Step: s.String(), Status: "done"})
+	}
+	if e.auditErr != "" {
+		res.AuditError = e.auditErr
+		return res, fmt.Errorf("%w: %s", steps.ErrAuditNotWritten, e.auditErr)
 	}
 	return res, nil
 }

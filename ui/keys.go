@@ -27,7 +27,7 @@ type KeyMap struct {
 
 	// Rotation.
 	Log, CancelStep, Yes, No, Apply, Switch, Submit, Scroll key.Binding
-	Retry, Abort, QuitLater                                 key.Binding
+	Retry, Abort, QuitLater, Again                          key.Binding
 
 	// Done.
 	Finish key.Binding
@@ -75,6 +75,7 @@ func DefaultKeyMap() KeyMap {
 		Submit:     b([]string{"enter"}, "enter", "confirm"),
 		Scroll:     b([]string{"up", "down", "pgup", "pgdown"}, "↑/↓", "scroll"),
 		Retry:      b([]string{"r"}, "r", "retry"),
+		Again:      b([]string{"r"}, "r", "rotate again anyway"),
 		Abort:      b([]string{"a"}, "a", "abort"),
 		QuitLater:  b([]string{"q"}, "q", "quit (resume later)"),
 
@@ -206,6 +207,13 @@ func (k KeyMap) FailedHelp(canAbort bool) help.KeyMap {
 // AbortedHelp is the help after an abort finished.
 func (k KeyMap) AbortedHelp() help.KeyMap {
 	return helpSet{short: []key.Binding{k.Finish, k.Quit}, full: [][]key.Binding{{k.Finish, k.Quit, k.Help}}}
+}
+
+// RerunHelp is the help after the engine found the client rotated moments ago.
+func (k KeyMap) RerunHelp() help.KeyMap {
+	back := k.Back
+	back.SetHelp("esc", "clients")
+	return helpSet{short: []key.Binding{k.Again, back, k.Quit}, full: [][]key.Binding{{k.Again, back, k.Quit, k.Help}}}
 }
 
 // DoneHelp is the help of the done screen.

@@ -105,6 +105,9 @@ func (s *doneScreen) view() string {
 		add(wrapHanging("", text, w)...)
 	}
 	add("", st.Title.Render("Record"))
+	if r.AuditError != "" {
+		add(wrapStyled(st.Bad, st.Mark.Failed+" the audit record was not written: "+r.AuditError+". The rotation stands; the journal keeps it.", w)...)
+	}
 	if r.AuditLog != "" {
 		add(pathLines(st, "audit log (one JSON line per rotation)", r.AuditLog, w)...)
 	}

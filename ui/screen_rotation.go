@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,6 +29,7 @@ const (
 	phaseRunning                 // the engine runs (a rotation or an abort), perhaps asking a question
 	phaseFailed                  // the engine stopped with an error
 	phaseAborted                 // an abort finished
+	phaseRerun                   // the client was rotated moments ago: nothing was done
 )
 
 // confirmKind is the confirmation dialog shown over a running engine.
@@ -418,11 +421,13 @@ func (s *rotationScreen) finish(msg engineDoneMsg) tea.Cmd {
 	}
 	reload := journalCmd(s.opts.TerraformDir, s.id, s.client.ID)
 	switch {
-	case msg.err != nil:
+	case msg.err != nil && !errors.Is(msg.err, steps.ErrAuditNotWritten): // without the record, the rotation still stands
 		s.phase = phaseFailed
 		s.appendLog("   stopped: " + errText(msg.err))
 	case msg.abort:
 		s.phase = phaseAborted
+	case msg.result.Rerun != nil:
+		s.phase = phaseRerun
 	}
 	switch {
 	case s.quitAfter:
@@ -485,6 +490,14 @@ func (s *rotationScreen) key(msg tea.KeyMsg) tea.Cmd {
 		}
 	case phaseAborted:
 		if key.Matches(msg, k.Finish) || key.Matches(msg, k.Back) {
+			return send(backMsg{reload: true})
+		}
+	case phaseRerun:
+		switch {
+		case key.Matches(msg, k.Again):
+			s.opts.Again = true
+			return s.start(false)
+		case key.Matches(msg, k.Back):
 			return send(backMsg{reload: true})
 		}
 	}
@@ -717,6 +730,8 @@ func (s *rotationScreen) titleLine() string {
 		t = st.Title.Render("New key for " + s.client.Name)
 	case s.phase == phaseAborted:
 		t = st.Title.Render("Rotation aborted")
+	case s.phase == phaseRerun:
+		t = st.Title.Render("Already rotated") + " " + st.Subtle.Render("nothing was done")
 	case s.aborting && s.phase == phaseRunning:
 		t = st.Title.Render("Aborting the rotation") + " " + st.Warn.Render("removing the new key again")
 	case s.aborting:
@@ -782,6 +797,8 @@ func (s *rotationScreen) body(w, h int) []string {
 		lines = s.failedView(w)
 	case s.phase == phaseAborted:
 		lines = s.abortedView(w)
+	case s.phase == phaseRerun:
+		lines = s.rerunView(w)
 	case s.q != nil:
 		lines = s.questionView(w)
 	default:
@@ -942,6 +959,22 @@ func (s *rotationScreen) abortedView(w int) []string {
 	return append(lines, "", st.Subtle.Render("enter: back to the clients"))
 }
 
+// rerunView says when and by whom the client was rotated, and how to rotate it again anyway.
+func (s *rotationScreen) rerunView(w int) []string {
+	st := s.c.st
+	r := s.result.Rerun
+	text := fmt.Sprintf("%s was rotated %s by %s: its only attached key, %s, is the one that rotation put in place. Nothing was done.",
+		s.client.Name, r.FinishedAt.Local().Format("2006-01-02 15:04 MST"), cmp.Or(r.Operator, "rekey"), s.result.NewKID)
+	lines := wrapStyled(st.Good, text, w)
+	lines = append(lines, "")
+	lines = append(lines, wrapStyled(st.Text, fmt.Sprintf("Until %s another rotation of it is taken for a rerun. r rotates it again anyway (rekey rotate --again).", r.Until.Local().Format("2006-01-02 15:04 MST")), w)...)
+	if r.Journal != "" {
+		lines = append(lines, "")
+		lines = append(lines, pathLines(st, "journal of that rotation", r.Journal, w)...)
+	}
+	return lines
+}
+
 func (s *rotationScreen) helpKeys() help.KeyMap {
 	k := s.c.keys
 	switch {
@@ -953,6 +986,8 @@ func (s *rotationScreen) helpKeys() help.KeyMap {
 		return k.FailedHelp(s.canAbort())
 	case s.phase == phaseAborted:
 		return k.AbortedHelp()
+	case s.phase == phaseRerun:
+		return k.RerunHelp()
 	case s.showLog:
 		return k.RunningHelp(true)
 	case s.q != nil && s.q.msg.q.Kind == steps.TypeName:

@@ -393,6 +393,40 @@ func TestRotationFinishesOnTheDoneScreen(t *testing.T) {
 	}
 }
 
+// TestRerunSaysWhenAndRotatesAgainOnR: a client rotated moments ago is not rotated again
+// silently; the screen says when and by whom, and r rotates anyway (Options.Again).
+func TestRerunSaysWhenAndRotatesAgainOnR(t *testing.T) {
+	f := newFixture(t)
+	e := newScriptedEngine(f)
+	e.rerun = &steps.Rerun{FinishedAt: testNow.Add(-time.Hour), Operator: "alice", Until: testNow.Add(11 * time.Hour)}
+	h := toForm(t, f, e, 80, 24)
+	h.press("enter")
+	h.waitFor("the rerun", func() bool { return h.rot().phase == phaseRerun })
+	checkFrame(t, h.m.View(), 80, 24, "Already rotated", "by alice", "Nothing was done", "r rotate again anyway", "esc clients")
+	h.press("r")
+	h.waitQuestion(steps.Attach)
+	if runs, _ := e.counts(); runs != 2 || e.options[0].Again || !e.options[1].Again {
+		t.Fatalf("runs %d with options %+v; want a second run with Again", runs, e.options)
+	}
+}
+
+// TestAuditFailureStillEndsOnTheDoneScreen: a rotation whose audit record could not be written
+// still stands; the done screen says so instead of offering a retry.
+func TestAuditFailureStillEndsOnTheDoneScreen(t *testing.T) {
+	f := newFixture(t)
+	e := newScriptedEngine(f)
+	e.auditErr = "open .rekey/audit.jsonl: permission denied"
+	h := toForm(t, f, e, 100, 30)
+	h.press("enter")
+	h.waitQuestion(steps.Attach)
+	h.press("y")
+	h.waitQuestion(steps.Retire)
+	h.rot().q.input.SetValue(f.client.Name)
+	h.press("enter")
+	h.waitFor("the done screen", func() bool { return h.m.screen == screenDone })
+	checkFrame(t, h.m.View(), 100, 30, "Rotated billing-service", "the audit record was not written", "permission denied", "The rotation stands")
+}
+
 func TestRotationRenderSizes(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
