@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // checkKeyDir judges the folder new private keys go to, as the file system will see it: the
@@ -30,7 +31,10 @@ func checkKeyDir(keyDir, tfDir string) (string, error) {
 		return "", optionsErrorf("key folder %s is inside the Terraform folder %s%s: private keys must never be written there; choose another --key-dir",
 			keyDir, tfDir, viaLinks(abs, resolved))
 	}
-	return resolved, checkPrivateFolder(resolved)
+	if err := checkPrivateFolder(resolved); err != nil {
+		return "", err
+	}
+	return resolved, checkParents(resolved)
 }
 
 // resolveExisting follows the symlinks of the longest part of path that exists and appends
@@ -80,6 +84,33 @@ func viaLinks(given, resolved string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (through symlinks it is %s)", resolved)
+}
+
+// checkParents refuses a key folder held, at any level, by a folder that others may write to
+// without the sticky bit (as /tmp has): they could rename the key folder away and put their own
+// in its place, as ssh's StrictModes reasons. A folder writable by its group counts too, unless
+// the group is the operator's own primary group (the user-private groups of umask 002).
+func checkParents(dir string) error {
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		info, err := os.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist): // rekey creates it 0700
+		case err != nil:
+			return err
+		case info.Mode()&fs.ModeSticky == 0 && (info.Mode().Perm()&0o002 != 0 || info.Mode().Perm()&0o020 != 0 && !ownGroup(info)):
+			return optionsErrorf("folder %s, which holds the key folder %s, can be written by its group or by others (mode %04o) without the sticky bit: they could put their own folder in its place; run chmod go-w %s, or choose another --key-dir",
+				p, dir, info.Mode().Perm(), p)
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
+	}
+}
+
+// ownGroup reports whether info's group is the operator's primary group.
+func ownGroup(info fs.FileInfo) bool {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return ok && int(st.Gid) == os.Getgid()
 }
 
 // checkPrivateFolder refuses an existing key folder that group or others may write to: they

@@ -114,8 +114,9 @@ func TestKeyFolderNeverInsideTerraformFolder(t *testing.T) {
 	})
 }
 
-// TestKeyFolderWritableByOthers: an existing key folder that its group or others may write to
-// is refused with what to run; a private one, or one rekey will create, is accepted.
+// TestKeyFolderWritableByOthers: an existing key folder that its group or others may write to,
+// or one held by a folder they may write to without the sticky bit, is refused with what to
+// run; a private one, or one rekey will create, is accepted.
 func TestKeyFolderWritableByOthers(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []os.FileMode{0o777, 0o770, 0o702} {
@@ -136,7 +137,34 @@ func TestKeyFolderWritableByOthers(t *testing.T) {
 			t.Errorf("mode %04o: the refusal changed the folder's mode to %04o", mode, info.Mode().Perm())
 		}
 	}
+	// The test's folders belong to its own primary group, so a group-writable one is allowed.
+	for mode, refused := range map[os.FileMode]bool{0o777: true, 0o707: true, 0o775: false, 0o777 | os.ModeSticky: false, 0o755: false} {
+		w := newPathWorld(t)
+		if err := os.Chmod(w.outside, mode); err != nil {
+			t.Fatal(err)
+		}
+		keyDir := filepath.Join(w.outside, "keys")
+		err := rotateWith(w.tf, keyDir)
+		var optErr *steps.OptionsError
+		if got := errors.As(err, &optErr) && strings.Contains(err.Error(), "chmod go-w "+w.outside); got != refused {
+			t.Errorf("parent folder mode %v: Rotate = %v, want refused=%v", mode, err, refused)
+		}
+		if _, err := os.Stat(keyDir); err == nil && refused {
+			t.Errorf("parent folder mode %v: the refusal created the key folder", mode)
+		}
+	}
+	// A folder of another group that the group may write to is refused (this needs root's chown).
 	w := newPathWorld(t)
+	if err := os.Chown(w.outside, -1, os.Getgid()+1); err != nil {
+		t.Fatalf("give the parent folder another group: %v", err)
+	}
+	if err := os.Chmod(w.outside, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	if err := rotateWith(w.tf, filepath.Join(w.outside, "keys")); err == nil || !strings.Contains(err.Error(), "chmod go-w "+w.outside) {
+		t.Errorf("a parent folder of another group, group-writable: Rotate = %v, want it refused", err)
+	}
+	w = newPathWorld(t)
 	if err := rotateWith(w.tf, w.outside); !errors.Is(err, errReached) {
 		t.Errorf("a 0700 key folder: Rotate = %v, want the options accepted", err)
 	}
