@@ -317,7 +317,7 @@ func badInputs() []badInput {
 		}, code: exitUsage, want: []string{"main.tf does not exist or is not a folder"}},
 		{name: "dir without HCL", args: func(t *testing.T, s *cliSandbox, dir string) []string {
 			return s.rotate(t, "--dir", dir)
-		}, code: exitError, want: []string{"no auth0_client_credentials resource for client", "point --dir at the folder that manages it"}},
+		}, code: exitUsage, want: []string{"holds no Terraform configuration", "point --dir at the folder whose HCL manages"}},
 		{name: "dir with HCL but no terraform init", args: func(t *testing.T, s *cliSandbox, dir string) []string {
 			data, err := os.ReadFile(filepath.Join(s.m.TerraformDir, "main.tf"))
 			if err != nil {

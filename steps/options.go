@@ -61,6 +61,12 @@ func (o Options) withDefaults() (Options, error) {
 	if info, err := os.Stat(abs); err != nil || !info.IsDir() {
 		return o, optionsErrorf("Terraform folder %s does not exist or is not a folder", o.TerraformDir)
 	}
+	if tf, _ := filepath.Glob(filepath.Join(abs, "*.tf")); len(tf) == 0 {
+		if tfJSON, _ := filepath.Glob(filepath.Join(abs, "*.tf.json")); len(tfJSON) == 0 {
+			// Refused before rekey writes its .rekey folder there.
+			return o, optionsErrorf("folder %s holds no Terraform configuration (*.tf or *.tf.json files): point --dir at the folder whose HCL manages the client's credentials", o.TerraformDir)
+		}
+	}
 	o.TerraformDir = abs
 	if o.Alg != "" && !slices.Contains([]string{"RS256", "RS384", "PS256"}, o.Alg) {
 		return o, optionsErrorf("algorithm %q: Auth0 accepts RS256, RS384 or PS256", o.Alg)

@@ -31,7 +31,8 @@ func (stopTenant) CheckKey(context.Context, string, *rsa.PrivateKey, string, str
 	return tenant.CheckResult{Err: errReached}
 }
 
-// pathWorld is a Terraform folder and a place outside it, in a fresh temporary folder.
+// pathWorld is a Terraform folder (an empty main.tf) and a place outside it, in a fresh
+// temporary folder.
 type pathWorld struct {
 	tf, outside string
 }
@@ -44,6 +45,9 @@ func newPathWorld(t *testing.T) pathWorld {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.WriteFile(filepath.Join(w.tf, "main.tf"), nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	return w
 }
@@ -99,7 +103,7 @@ func TestKeyFolderNeverInsideTerraformFolder(t *testing.T) {
 			if !strings.Contains(err.Error(), keyDir) {
 				t.Errorf("the refusal does not name the key folder %s: %v", keyDir, err)
 			}
-			if entries, _ := os.ReadDir(w.tf); len(entries) != 0 {
+			if entries, _ := os.ReadDir(w.tf); len(entries) != 1 {
 				t.Errorf("the refused rotation wrote into the Terraform folder: %v", entries)
 			}
 		})
@@ -170,5 +174,19 @@ func TestKeyFolderWritableByOthers(t *testing.T) {
 	}
 	if err := rotateWith(w.tf, filepath.Join(w.outside, "new")); !errors.Is(err, errReached) {
 		t.Errorf("a key folder yet to be created: Rotate = %v, want the options accepted", err)
+	}
+}
+
+// TestTerraformFolderWithoutConfiguration: a --dir that holds no .tf or .tf.json file is
+// refused as an options error before rekey writes anything there.
+func TestTerraformFolderWithoutConfiguration(t *testing.T) {
+	w := newPathWorld(t)
+	err := rotateWith(w.outside, filepath.Join(w.tf, "..", "keys"))
+	var optErr *steps.OptionsError
+	if !errors.As(err, &optErr) || !strings.Contains(err.Error(), "holds no Terraform configuration") {
+		t.Fatalf("Rotate = %v, want an OptionsError", err)
+	}
+	if entries, _ := os.ReadDir(w.outside); len(entries) != 0 {
+		t.Errorf("the refusal wrote into the folder: %v", entries)
 	}
 }
