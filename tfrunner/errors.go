@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // LockError means another process holds the Terraform state lock.
@@ -100,8 +102,21 @@ var notInitializedSummaries = []string{
 	"Module not installed", "Missing required provider", "Failed to load plugin schemas", "Could not load plugin",
 }
 
+// killed reports whether err is that of a Terraform process ended by SIGKILL.
+func killed(err error) bool {
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		return false
+	}
+	ws, ok := exit.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
 // classify turns a failed command's diagnostics and error into a typed error.
 func classify(command, dir string, diags []diagnostic, err error) error {
+	if killed(err) {
+		return fmt.Errorf("terraform %s was killed before it could finish or save its state; a local state's lock ended with it, a remote backend's may be left held (terraform force-unlock ID, once nothing runs); run rekey again to resume: %w", command, err)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("terraform %s was cancelled; Terraform was interrupted and released its state lock: %w", command, err)
 	}

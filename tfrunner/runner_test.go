@@ -162,6 +162,36 @@ func TestRunnerCancelReleasesLock(t *testing.T) {
 	}
 }
 
+// TestRunnerReportsKilledTerraform: a Terraform apply killed with SIGKILL (by the OOM killer,
+// say) is reported as killed, with what it means for the state lock, not as a cancel.
+func TestRunnerReportsKilledTerraform(t *testing.T) {
+	dir := builtinWorkspace(t, `resource "terraform_data" "slow" {
+  provisioner "local-exec" {
+    command = "sleep 30"
+  }
+}
+`)
+	out, stop := collect()
+	defer stop()
+	r, err := tfrunner.New(tfrunner.Config{Dir: dir, Binary: tftest.Terraform(t), Output: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := r.Init(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	planFile := filepath.Join(dir, "p.tfplan")
+	if _, err := r.Plan(ctx, planFile); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(2*time.Second, func() { exec.Command("pkill", "-KILL", "-f", "apply .*"+planFile).Run() })
+	err = r.Apply(ctx, planFile)
+	if err == nil || !strings.Contains(err.Error(), "terraform apply was killed") || !strings.Contains(err.Error(), "force-unlock") {
+		t.Fatalf("killed apply: %v", err)
+	}
+}
+
 func TestRunnerReportsProviderError(t *testing.T) {
 	dir := builtinWorkspace(t, `resource "terraform_data" "bad" {
   provisioner "local-exec" {
