@@ -211,8 +211,8 @@ func renderCredential(c NewCredentialBlock, pemExpr hclwrite.Tokens, in hclLayou
 	return b.String()
 }
 
-// RemoveCredential removes the one credentials block of r that match selects, with the comment
-// lines just above it and one blank line next to it; it never removes the last block.
+// RemoveCredential removes the one credentials block of r that match selects, with the blank
+// lines next to it (comment lines above it stay); it never removes the last block.
 func (w *Workspace) RemoveCredential(r *CredentialsResource, match func(CredentialBlock) bool) (Edit, error) {
 	res, err := w.locate(r)
 	if err != nil {
@@ -260,15 +260,15 @@ func (r *hclResource) only(match func(CredentialBlock) bool) (int, error) {
 		len(hits), r.public.Address, strings.Join(lines, ", "))
 }
 
-// removal returns the byte span that removing block i drops: its lines, the comment lines right
-// above it, and the blank lines before it (or, when there are none, after it).
+// removal returns the byte span that removing block i drops: its lines and the blank lines
+// before it (or, when there are none, after it). Comment lines right above it stay: they are
+// the operator's words, and rekey changes nothing it was not asked to.
 func (r *hclResource) removal(i int) (int, int, error) {
 	s := r.src()
 	start, end, err := r.ownLines(r.blocks[i])
 	if err != nil {
 		return 0, 0, err
 	}
-	start = s.linesAbove(start, isCommentLine)
 	if above := s.linesAbove(start, isBlankLine); above < start {
 		return above, end, nil
 	}

@@ -4,6 +4,8 @@ resource "auth0_client_credentials" "payments" {
   authentication_method = "private_key_jwt"
 
   private_key_jwt {
+    # Old key: retire after the 2026 rotation.
+    # Owner: payments-team
     // New key, added by rekey.
     credentials {
       name            = "payments-2026-01"
