@@ -25,7 +25,7 @@ var (
 
 // Result is how a rotation (or an abort) ended.
 type Result struct {
-	Status     string       `json:"status"` // rotated, aborted or failed; a finished rotation's status stands whatever went wrong after it
+	Status     string       `json:"status"` // rotated, aborted, failed or declined; a finished rotation's status stands whatever went wrong after it
 	ClientID   string       `json:"client_id"`
 	ClientName string       `json:"client_name"`
 	OldKID     string       `json:"old_kid"`
@@ -39,6 +39,8 @@ type Result struct {
 	AuditError string `json:"audit_error,omitempty"`
 	// Rerun is set when nothing was done because the rotation had already finished.
 	Rerun *Rerun `json:"rerun,omitempty"`
+	// Repairs are the leftover credentials of rekey's own it removed through the Management API.
+	Repairs []string `json:"repairs,omitempty"`
 }
 
 // StepResult is one step's outcome in a Result.
@@ -227,7 +229,7 @@ func (e *engine) result(err error) Result {
 		}
 		r.Steps = append(r.Steps, StepResult{Step: s.String(), Status: log.Status, Detail: log.Detail})
 	}
-	r.AuditError = e.j.AuditError
+	r.AuditError, r.Repairs = e.j.AuditError, e.j.Repairs
 	switch {
 	case err == nil:
 	case e.j.finished():
