@@ -42,6 +42,7 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 	terraform := fs.String("terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed into the user cache)")
 	provider := fs.String("provider", "", "auth0 provider binary (terraform-provider-auth0_vX.Y.Z) for the workspace (default: $"+sandbox.ProviderEnv+", else the public registry when reachable, else rekey's stand-in)")
 	noTerraform := fs.Bool("no-terraform", false, "run the tenant alone, seeded directly, without a Terraform workspace")
+	layout := fs.String("layout", string(sandbox.LayoutLiteral), "how the new workspace declares the credentials: literal (a resource per client, literal blocks) or for_each (keys as data in locals, one for_each resource, a dynamic block)")
 	verbose := fs.Bool("v", false, "show Terraform's output while the workspace is prepared")
 	logRequests := fs.Bool("log-requests", false, "print a line for each request once the sandbox is ready: method, path and the caller's product (e.g. Terraform-Provider-Auth0/1.54.1)")
 	var faults faultFlags
@@ -62,6 +63,10 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 	case *poolCap != 2 && *poolCap != 4:
 		return usagef("sandbox: --pool-cap must be 2 or 4")
 	}
+	wsLayout, err := sandbox.ParseLayout(*layout)
+	if err != nil {
+		return usagef("sandbox: --%s", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := sandbox.SetupOptions{Listen: *listen, Clients: *clients, PoolCap: *poolCap, Faults: faults}
@@ -73,6 +78,7 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 		if *verbose {
 			tf.Log = stderr
 		}
+		tf.Layout = wsLayout
 		fmt.Fprintf(stdout, "Preparing the sandbox in %s (Terraform %s at %s; %s)\n", *dir, tf.Binary.Version, tf.Binary.Path, tf.Provider)
 		opts.Terraform = tf
 	}

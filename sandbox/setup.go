@@ -185,7 +185,7 @@ func (s setup) run(ctx context.Context, fresh bool) (*Manifest, error) {
 		}
 		if tf == nil {
 			err = seedDirect(tenant, seeded)
-		} else if err = writeWorkspace(s.dir, seeded); err == nil {
+		} else if err = writeWorkspace(s.dir, seeded, tf.Layout); err == nil {
 			ws, err = s.terraform(ctx, mgmt, true)
 		}
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -25,6 +26,31 @@ type TerraformOptions struct {
 	Binary   tfrunner.Binary
 	Provider Provider  // the auth0 provider the workspace runs (ChooseProvider)
 	Log      io.Writer // Terraform's output lines; nil to discard
+	Layout   Layout    // how main.tf declares the credentials; "" is LayoutLiteral
+}
+
+// Layout is how the sandbox's main.tf declares the clients' credentials.
+type Layout string
+
+// The layouts.
+const (
+	// LayoutLiteral gives each client its own auth0_client_credentials resource with literal
+	// credentials blocks, as the rotation guide does.
+	LayoutLiteral Layout = "literal"
+	// LayoutForEach declares every client's keys in a map in locals, and one
+	// auth0_client_credentials resource with for_each over it and a dynamic credentials block.
+	LayoutForEach Layout = "for_each"
+)
+
+// Layouts are the layouts ParseLayout accepts.
+var Layouts = []Layout{LayoutLiteral, LayoutForEach}
+
+// ParseLayout reads a --layout value.
+func ParseLayout(s string) (Layout, error) {
+	if l := Layout(s); slices.Contains(Layouts, l) {
+		return l, nil
+	}
+	return "", fmt.Errorf("layout %q: choose %s or %s", s, LayoutLiteral, LayoutForEach)
 }
 
 // workspaceTemplate is ordinary HCL for the seeded clients, as a team would write it by hand
@@ -69,14 +95,79 @@ resource "auth0_client_credentials" "{{.Resource}}" {
 }
 {{end}}`))
 
+// forEachTemplate is the for_each layout: the keys are data in locals, the resource one
+// instance per client, its credentials a dynamic block.
+var forEachTemplate = template.Must(template.New("main.tf").Parse(`# The sandbox's clients and their Private Key JWT credentials, managed by Terraform: the keys
+# are data, one auth0_client_credentials instance per client.
+terraform {
+  required_providers {
+    auth0 = {
+      source  = "auth0/auth0"
+      version = ">= 1.47.0"
+    }
+  }
+}
+
+provider "auth0" {}
+{{range .}}
+resource "auth0_client" "{{.Resource}}" {
+  name        = "{{.Name}}"
+  app_type    = "non_interactive"
+  grant_types = ["client_credentials"]
+
+  jwt_configuration {
+    alg = "RS256"
+  }
+}
+{{end}}
+locals {
+  credentials = {
+{{- range .}}
+    "{{.Name}}" = {
+      client_id = auth0_client.{{.Resource}}.id
+      keys = [
+        {
+          name                   = "{{.CredentialName}}"
+          parse_expiry_from_cert = {{.ParseExpiry}}
+          pem                    = <<EOF
+{{.PEM}}EOF
+        },
+      ]
+    }
+{{- end}}
+  }
+}
+
+resource "auth0_client_credentials" "all" {
+  for_each  = local.credentials
+  client_id = each.value.client_id
+
+  authentication_method = "private_key_jwt"
+
+  private_key_jwt {
+    dynamic "credentials" {
+      for_each = each.value.keys
+      content {
+        name                   = credentials.value.name
+        credential_type        = "public_key"
+        algorithm              = try(credentials.value.algorithm, "RS256")
+        parse_expiry_from_cert = try(credentials.value.parse_expiry_from_cert, null)
+        expires_at             = try(credentials.value.expires_at, null)
+        pem                    = credentials.value.pem
+      }
+    }
+  }
+}
+`))
+
 // workspaceEntry is one seeded client as the template needs it.
 type workspaceEntry struct {
 	Resource, Name, CredentialName, PEM string
 	ParseExpiry                         bool
 }
 
-// writeWorkspace writes dir/terraform/main.tf for the seeded clients.
-func writeWorkspace(dir string, seeded []seededClient) error {
+// writeWorkspace writes dir/terraform/main.tf for the seeded clients in layout.
+func writeWorkspace(dir string, seeded []seededClient, layout Layout) error {
 	var entries []workspaceEntry
 	for _, sc := range seeded {
 		entries = append(entries, workspaceEntry{
@@ -84,8 +175,12 @@ func writeWorkspace(dir string, seeded []seededClient) error {
 			PEM: sc.pem, ParseExpiry: sc.certDays > 0,
 		})
 	}
+	tmpl := workspaceTemplate
+	if layout == LayoutForEach {
+		tmpl = forEachTemplate
+	}
 	var b strings.Builder
-	if err := workspaceTemplate.Execute(&b, entries); err != nil {
+	if err := tmpl.Execute(&b, entries); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, terraformDir), 0o700); err != nil {
