@@ -66,6 +66,7 @@ func parseRotateFlags(args []string, stderr io.Writer) (rotateFlags, error) {
 	fs.Var(&f.accept, "accept-change", "accept a planned change to this other resource address (repeatable)")
 	fs.Var(&f.acceptWarnings, "accept-warning", "go on despite this preflight warning, which predicts an outage: "+strings.Join(steps.WarningNames, ", ")+" (repeatable; --yes accepts none)")
 	fs.BoolVar(&f.opts.Again, "again", false, "rotate even though rekey put this client's key in place within the last hours (a rerun of a finished rotation is otherwise a no-op)")
+	fs.BoolVar(&f.opts.ManualEdit, "manual-edit", false, "for a layout rekey cannot edit (for_each, modules, data-fed dynamic blocks, .tf.json): print each HCL edit to make and stop (exit 3); the next run plans it and applies only a plan that makes exactly that change")
 	fs.BoolVar(&f.opts.Repair, "repair", false, "remove rekey's own leftover credentials (from an interrupted apply) through the Management API without asking; needs the scopes update:clients and delete:client_credentials")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

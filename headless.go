@@ -176,7 +176,7 @@ func warningLine(w steps.Warning) string {
 
 // prompt shows the question on the progress output (the warnings are on stderr already).
 func (p *terminalPrompter) prompt(q steps.Question) {
-	if q.Body != "" && len(q.Warnings) == 0 {
+	if q.Body != "" && len(q.Warnings) == 0 && q.Kind != steps.EditYourself { // an edit's body is printed as progress
 		fmt.Fprintln(p.progress.w, indent(q.Body))
 	}
 	if q.Kind == steps.TypeName {

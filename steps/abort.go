@@ -58,14 +58,17 @@ func (e *engine) detachNew(ctx context.Context) error {
 	if err := e.removeLeftoverNew(ctx, Attach); err != nil {
 		return err
 	}
-	err := e.applyChange(ctx, change{
+	c := change{
 		step:       Attach,
 		edit:       e.removeBlock(e.j.New.KID),
 		intent:     tfrunner.Intent{Credentials: e.j.Resource, Client: e.j.ClientRef, RemoveKID: e.j.New.KID},
 		question:   Question{Kind: Proceed, Step: Attach, Title: "Apply this plan to remove the new key again?"},
 		undoesOnly: true,
-	})
-	if err != nil {
+	}
+	if e.j.ManualEdit != "" {
+		c = e.manualChange(c, e.removeHowTo(e.j.New, e.j.Old), e.attachedIs(e.j.New.KID, false))
+	}
+	if err := e.applyChange(ctx, c); err != nil {
 		return err
 	}
 	return e.expectAttached(ctx, e.j.New.KID, false)

@@ -73,11 +73,18 @@ func newEnv(t *testing.T) *env {
 // newEnvWith starts a fresh sandbox whose workspace runs provider.
 func newEnvWith(t *testing.T, provider sandbox.Provider) *env {
 	t.Helper()
+	return newEnvIn(t, provider, sandbox.LayoutLiteral)
+}
+
+// newEnvIn starts a fresh sandbox whose workspace runs provider and declares the credentials
+// in layout.
+func newEnvIn(t *testing.T, provider sandbox.Provider, layout sandbox.Layout) *env {
+	t.Helper()
 	dir := t.TempDir()
 	bin := tftest.Terraform(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, m, err := sandbox.Setup(ctx, dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Provider: provider}})
+	srv, m, err := sandbox.Setup(ctx, dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Provider: provider, Layout: layout}})
 	if err != nil {
 		t.Fatalf("sandbox.Setup: %v", err)
 	}

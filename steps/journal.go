@@ -47,6 +47,9 @@ type Journal struct {
 	Shape      *KeyShape          `json:"shape,omitempty"`    // what the new key is made like, chosen in preflight
 	Accepted   []string           `json:"accepted,omitempty"` // warnings and resources the operator accepted
 	Repairs    []string           `json:"repairs,omitempty"`  // leftover credentials rekey removed through the Management API
+	// ManualEdit, when set, says why rekey cannot edit this layout: the operator makes each HCL
+	// edit (Options.ManualEdit), and the plan proves it.
+	ManualEdit string `json:"manual_edit,omitempty"`
 	// RetireApplying is set just before retire's apply: from then on the old key may be gone,
 	// so the rotation can only go forward.
 	RetireApplying bool              `json:"retire_applying,omitempty"`

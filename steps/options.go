@@ -33,6 +33,9 @@ type Options struct {
 	// AcceptWarnings names the preflight warnings (WarningNames) the operator accepts.
 	AcceptWarnings []string
 
+	// ManualEdit lets the operator make the HCL edits of a layout rekey cannot edit itself: rekey
+	// says what to change, and applies only a plan that makes exactly that change.
+	ManualEdit bool
 	// Again rotates even when rekey put the client's key in place less than RerunWindow ago;
 	// without it, such a rotation is a rerun that does nothing.
 	Again bool

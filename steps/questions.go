@@ -14,8 +14,9 @@ type QuestionKind int
 
 // Kinds of question.
 const (
-	Proceed  QuestionKind = iota // yes or no
-	TypeName                     // the operator types Expect (the client's name) to go on
+	Proceed      QuestionKind = iota // yes or no
+	TypeName                         // the operator types Expect (the client's name) to go on
+	EditYourself                     // the operator makes the HCL edit Body describes; yes plans again
 )
 
 // Question is a gate a human answers: warnings to accept, an apply to confirm, a manual change
@@ -102,5 +103,8 @@ type AutoApprove struct{}
 
 // Ask implements Prompter.
 func (AutoApprove) Ask(_ context.Context, q Question) (Answer, error) {
+	if q.Kind == EditYourself {
+		return Answer{}, nil // an edit needs a human: the run stops, and the next one plans it
+	}
 	return Answer{Yes: len(q.Findings) == 0 && AcceptedByName(q.Warnings), Text: q.Expect}, nil
 }

@@ -30,18 +30,24 @@ type change struct {
 	question    Question
 	beforeApply func() error // records in the journal that the apply is about to run; may be nil
 	undoesOnly  bool         // an abort's edit: a plan without changes means nothing was applied, which is fine
+	// awaitEdit, for an edit the operator makes (manualChange), runs when the plan shows no
+	// change: it reports whether to plan again (the operator edited) or not (already applied).
+	awaitEdit func(context.Context) (bool, error)
 }
 
-// applyChange edits the HCL, shows the diff, saves a plan, guards it, asks, and applies the
-// saved plan. An edit the operator declines, or the guard blocks, is undone.
+// applyChange edits the HCL (unless the operator does: c.awaitEdit), shows the diff, saves a
+// plan, guards it, asks, and applies the saved plan. An edit the operator declines, or the
+// guard blocks, is undone.
 func (e *engine) applyChange(ctx context.Context, c change) error {
-	ws, res, err := e.workspace(ctx)
-	if err != nil {
-		return err
-	}
-	edit, err := c.edit(ws, res)
-	if err != nil {
-		return err
+	var edit *tfrunner.Edit
+	if c.awaitEdit == nil {
+		ws, res, err := e.workspace(ctx)
+		if err != nil {
+			return err
+		}
+		if edit, err = c.edit(ws, res); err != nil {
+			return err
+		}
 	}
 	undo := func() error { return nil }
 	if edit != nil {
@@ -51,7 +57,7 @@ func (e *engine) applyChange(ctx context.Context, c change) error {
 		}
 		undo = tfrunner.Edit{File: edit.File, Before: edit.After, After: edit.Before}.Write
 	}
-	err = e.planGuardApply(ctx, c, edit != nil)
+	err := e.planGuardApply(ctx, c, edit != nil)
 	if err != nil && !errors.Is(err, errApplyFailed) {
 		err = errors.Join(err, undo())
 	}
@@ -69,6 +75,13 @@ func (e *engine) planGuardApply(ctx context.Context, c change, edited bool) erro
 		return err
 	}
 	if !changes {
+		if c.awaitEdit != nil {
+			again, err := c.awaitEdit(ctx)
+			if err != nil || !again {
+				return err
+			}
+			return e.planGuardApply(ctx, c, edited)
+		}
 		if edited && !c.undoesOnly {
 			return fmt.Errorf("the HCL edit of %s made no change in the plan", c.intent.Credentials)
 		}
@@ -178,7 +191,7 @@ func (e *engine) attach(ctx context.Context) error {
 	if err := e.removeLeftoverNew(ctx, Attach); err != nil {
 		return err
 	}
-	err := e.applyChange(ctx, change{
+	c := change{
 		step: Attach,
 		edit: func(ws *tfrunner.Workspace, res *tfrunner.CredentialsResource) (*tfrunner.Edit, error) {
 			if _, ok := e.findBlock(res, e.j.New.KID); ok {
@@ -193,8 +206,15 @@ func (e *engine) attach(ctx context.Context) error {
 		},
 		intent:   tfrunner.Intent{Credentials: e.j.Resource, Client: e.j.ClientRef, AddKID: e.j.New.KID},
 		question: Question{Kind: Proceed, Step: Attach, Title: "Apply this plan to attach the new key?"},
-	})
-	if err != nil {
+	}
+	if e.j.ManualEdit != "" {
+		howTo, err := e.attachHowTo()
+		if err != nil {
+			return err
+		}
+		c = e.manualChange(c, howTo, e.attachedIs(e.j.New.KID, true))
+	}
+	if err := e.applyChange(ctx, c); err != nil {
 		return err
 	}
 	return e.expectAttached(ctx, e.j.New.KID, true)
@@ -242,7 +262,7 @@ func (e *engine) retire(ctx context.Context) error {
 	if err := e.checkOldKeyUnused(ctx); err != nil {
 		return err
 	}
-	err := e.applyChange(ctx, change{
+	c := change{
 		step: Retire,
 		edit: e.removeBlock(e.j.Old.KID),
 		beforeApply: func() error {
@@ -252,14 +272,26 @@ func (e *engine) retire(ctx context.Context) error {
 		intent: tfrunner.Intent{Credentials: e.j.Resource, Client: e.j.ClientRef, RemoveKID: e.j.Old.KID},
 		question: Question{Kind: TypeName, Step: Retire, Expect: e.client.Name,
 			Title: fmt.Sprintf("Type the client's name (%s) to remove the old key %s", e.client.Name, e.j.Old.KID)},
-	})
-	if err != nil {
+	}
+	if e.j.ManualEdit != "" {
+		c = e.manualChange(c, e.removeHowTo(e.j.Old, e.j.New), e.attachedIs(e.j.Old.KID, false))
+	}
+	if err := e.applyChange(ctx, c); err != nil {
 		return err
 	}
 	if err := e.removeLeftoverOld(ctx, Retire); err != nil {
 		return err
 	}
 	return e.expectAttached(ctx, e.j.Old.KID, false)
+}
+
+// isAttached reports whether kid is attached to the client in the tenant.
+func (e *engine) isAttached(ctx context.Context, kid string) (bool, error) {
+	c, err := e.deps.Tenant.Client(ctx, e.client.ID)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(c.Attached(), func(cr tenant.Credential) bool { return cr.KID == kid }), nil
 }
 
 // removeBlock is the edit that removes the credentials block of kid (none when the HCL no
@@ -279,11 +311,10 @@ func (e *engine) removeBlock(kid string) func(*tfrunner.Workspace, *tfrunner.Cre
 
 // expectAttached checks in the tenant that kid is (or is no longer) attached to the client.
 func (e *engine) expectAttached(ctx context.Context, kid string, want bool) error {
-	c, err := e.deps.Tenant.Client(ctx, e.client.ID)
+	attached, err := e.isAttached(ctx, kid)
 	if err != nil {
 		return err
 	}
-	attached := slices.ContainsFunc(c.Attached(), func(cr tenant.Credential) bool { return cr.KID == kid })
 	if attached != want {
 		return fmt.Errorf("after the apply, key %s is attached=%v in the tenant, expected %v", kid, attached, want)
 	}

@@ -1,0 +1,166 @@
+package steps_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"rekey/sandbox"
+	"rekey/sandbox/sandboxtest"
+	"rekey/steps"
+)
+
+// forEachCredential is the address of billing-worker's credentials in the for_each layout.
+const forEachCredential = `auth0_client_credentials.all["billing-worker"]`
+
+// TestManualEditForEachLayout rotates billing-worker of a workspace whose keys are data (a
+// map in locals, one for_each resource, a dynamic credentials block), which rekey cannot edit
+// itself, through the real provider, as `rekey rotate --yes --manual-edit` does: without the
+// flag it refuses and names the flag and the state address; with it, each run stops (declined)
+// at an edit it describes, the test makes that edit as an operator would, and the next run
+// plans, guards and applies it. A wrong edit (the old key dropped at attach) is blocked by the
+// guard. The service never fails a token request.
+func TestManualEditForEachLayout(t *testing.T) {
+	e := newEnvIn(t, sandboxtest.RealProvider(t), sandbox.LayoutForEach)
+	svc := e.startConsumer(e.mc.SystemConfig)
+	svc.waitRequests(t, 5)
+	hclBefore := readFile(t, e.mainTF())
+
+	r := e.rotate(context.Background(), nil)
+	if r.err == nil || !strings.Contains(r.err.Error(), "--manual-edit") || !strings.Contains(r.err.Error(), forEachCredential) {
+		t.Fatalf("without --manual-edit: %v; want a refusal naming --manual-edit and %s", r.err, forEachCredential)
+	}
+
+	e.opts.ManualEdit = true
+	r = e.rotate(context.Background(), nil)
+	howTo := askedEdit(t, r, steps.Attach)
+	if !strings.Contains(howTo, forEachCredential) || !strings.Contains(howTo, "Add a credential for the new key") {
+		t.Fatalf("the attach edit asked for:\n%s", howTo)
+	}
+	if !slices.Equal(e.attachedKIDs(), []string{e.oldKID}) {
+		t.Fatalf("attached before the edit: %v", e.attachedKIDs())
+	}
+
+	// A wrong edit: the new key replaces the old one. The guard blocks it; nothing is applied.
+	e.editKeys(t, func(keys string) string { return newKeyElement(t, howTo) })
+	if r = e.rotate(context.Background(), nil); !errors.Is(r.err, steps.ErrUnsafe) {
+		t.Fatalf("a plan that drops the old key: %v; want the guard to block it", r.err)
+	}
+	if !slices.Equal(e.attachedKIDs(), []string{e.oldKID}) {
+		t.Fatalf("attached after the blocked plan: %v", e.attachedKIDs())
+	}
+
+	// The right edit: the new key added beside the old one.
+	writeTF(t, e.mainTF(), hclBefore)
+	e.editKeys(t, func(keys string) string { return keys + newKeyElement(t, howTo) })
+	r = e.rotate(context.Background(), nil)
+	howTo = askedEdit(t, r, steps.Retire)
+	if !strings.Contains(howTo, "Remove the credential of the key "+e.oldKID) {
+		t.Fatalf("the retire edit asked for:\n%s", howTo)
+	}
+	if len(e.attachedKIDs()) != 2 {
+		t.Fatalf("attached after the attach apply: %v", e.attachedKIDs())
+	}
+
+	e.editKeys(t, func(keys string) string { return dropElement(t, keys, e.credentialName(e.oldKID)) })
+	r = e.rotate(context.Background(), nil)
+	if r.err != nil {
+		t.Fatalf("the rotation after the retire edit: %v", r.err)
+	}
+	if pool := e.poolKIDs(); !slices.Equal(pool, []string{r.res.NewKID}) || !slices.Equal(e.attachedKIDs(), pool) {
+		t.Errorf("pool %v, attached %v; want only the new key %s", pool, e.attachedKIDs(), r.res.NewKID)
+	}
+	e.assertPlanClean(t)
+	assertNoFailures(t, svc.Stop(), 20)
+}
+
+// askedEdit checks that run stopped, declined, at step's edit, and returns what it asked.
+func askedEdit(t *testing.T, r run, step steps.Step) string {
+	t.Helper()
+	if !errors.Is(r.err, steps.ErrDeclined) || !strings.Contains(r.err.Error(), "make the edit, then run rekey again") {
+		t.Fatalf("run: %v; want it to stop at the %s edit", r.err, step)
+	}
+	for _, ev := range r.events {
+		if ev.Kind == steps.StepFailed && ev.Step == step {
+			return howToOf(t, r)
+		}
+	}
+	t.Fatalf("run stopped, but not at %s: %v", step, r.err)
+	return ""
+}
+
+// howToOf is the edit the run printed (an Output event, before it asked).
+func howToOf(t *testing.T, r run) string {
+	t.Helper()
+	for _, ev := range r.events {
+		if ev.Kind == steps.Output && strings.Contains(ev.Text, "credential") && (strings.Contains(ev.Text, "Add a credential") || strings.Contains(ev.Text, "Remove the credential")) {
+			return ev.Text
+		}
+	}
+	t.Fatalf("the run did not say which edit to make")
+	return ""
+}
+
+// editKeys rewrites the list of billing-worker's keys in main.tf's locals with change.
+func (e *env) editKeys(t *testing.T, change func(keys string) string) {
+	t.Helper()
+	src := string(readFile(t, e.mainTF()))
+	start := strings.Index(src, `"billing-worker" = {`)
+	open := strings.Index(src[start:], "keys = [\n") + start + len("keys = [\n")
+	end := strings.Index(src[open:], "      ]\n") + open
+	writeTF(t, e.mainTF(), []byte(src[:open]+change(src[open:end])+src[end:]))
+}
+
+// newKeyElement is the keys element the edit asks for, from its "name = …" lines.
+func newKeyElement(t *testing.T, howTo string) string {
+	t.Helper()
+	var attrs []string
+	for _, line := range strings.Split(howTo, "\n") {
+		if m := regexp.MustCompile(`^  (\w+)\s+= (.+?)(  # .*)?$`).FindStringSubmatch(line); m != nil {
+			attrs = append(attrs, "          "+m[1]+" = "+m[2]+"\n")
+		}
+	}
+	if len(attrs) < 4 {
+		t.Fatalf("the edit does not list the credential's values:\n%s", howTo)
+	}
+	return "        {\n" + strings.Join(attrs, "") + "        },\n"
+}
+
+// dropElement removes the keys element named name.
+func dropElement(t *testing.T, keys, name string) string {
+	t.Helper()
+	at := strings.Index(keys, `"`+name+`"`)
+	if at < 0 {
+		t.Fatalf("no key named %s in:\n%s", name, keys)
+	}
+	start := strings.LastIndex(keys[:at], "        {\n")
+	end := strings.Index(keys[at:], "        },\n") + at + len("        },\n")
+	return keys[:start] + keys[end:]
+}
+
+func writeTF(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// credentialName is the name of billing-worker's credential with kid in the tenant.
+func (e *env) credentialName(kid string) string {
+	e.t.Helper()
+	creds, err := e.srv.Tenant().Credentials(e.mc.ClientID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, cr := range creds {
+		if cr.KID == kid {
+			return cr.Name
+		}
+	}
+	e.t.Fatalf("no credential with kid %s", kid)
+	return ""
+}
