@@ -76,7 +76,8 @@ func (f wizardFlags) prepareReal(ctx context.Context, progress func(string)) (ui
 		Tenant:    t,
 		Terraform: tfrunner.Config{Binary: bin, Env: tfEnv},
 		Options: func(c tenant.Client) steps.Options {
-			return steps.Options{Client: c.ID, TerraformDir: f.dir, SystemConfig: f.systemConfig, KeyDir: f.keyDir}
+			// The wizard asks for the edits of a layout rekey cannot edit (the operator is there).
+			return steps.Options{Client: c.ID, TerraformDir: f.dir, SystemConfig: f.systemConfig, KeyDir: f.keyDir, ManualEdit: true}
 		},
 		KnownKeys: func(tenant.Client) map[string]string { return knownKeys(f.systemConfig) },
 	}, nil
@@ -104,7 +105,7 @@ func (f wizardFlags) prepareSandbox() (ui.Prepare, func()) {
 			Terraform: tfrunner.Config{Binary: bin, Env: m.TerraformEnv()}, Usage: session.srv.Tenant(), Sandbox: true,
 			Provider: m.Provider.Label(),
 			Options: func(c tenant.Client) steps.Options {
-				return steps.Options{Client: c.ID, TerraformDir: m.TerraformDir, SystemConfig: systems[c.ID], KeyDir: filepath.Join(session.dir, "keys")}
+				return steps.Options{Client: c.ID, TerraformDir: m.TerraformDir, SystemConfig: systems[c.ID], KeyDir: filepath.Join(session.dir, "keys"), ManualEdit: true}
 			},
 			KnownKeys: func(c tenant.Client) map[string]string { return knownKeys(systems[c.ID]) },
 			Consumer:  func(clientID string) *consumer.Stats { return session.stats[clientID] },

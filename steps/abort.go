@@ -65,7 +65,7 @@ func (e *engine) detachNew(ctx context.Context) error {
 		question:   Question{Kind: Proceed, Step: Attach, Title: "Apply this plan to remove the new key again?"},
 		undoesOnly: true,
 	}
-	if e.j.ManualEdit != "" {
+	if e.j.ManualEdit != nil {
 		c = e.manualChange(c, e.removeHowTo(e.j.New, e.j.Old), e.attachedIs(e.j.New.KID, false))
 	}
 	if err := e.applyChange(ctx, c); err != nil {

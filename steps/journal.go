@@ -49,7 +49,7 @@ type Journal struct {
 	Repairs    []string           `json:"repairs,omitempty"`  // leftover credentials rekey removed through the Management API
 	// ManualEdit, when set, says why rekey cannot edit this layout: the operator makes each HCL
 	// edit (Options.ManualEdit), and the plan proves it.
-	ManualEdit string `json:"manual_edit,omitempty"`
+	ManualEdit *ManualEdit `json:"manual_edit,omitempty"`
 	// RetireApplying is set just before retire's apply: from then on the old key may be gone,
 	// so the rotation can only go forward.
 	RetireApplying bool              `json:"retire_applying,omitempty"`

@@ -16,6 +16,27 @@ import (
 // and the saved plan is the judge: the guard lets only a plan through that adds (or removes)
 // exactly this key on exactly this client's resource instance, and changes nothing else.
 
+// ManualEdit is why rekey cannot edit a layout, and where: the operator edits it.
+type ManualEdit struct {
+	Reason string `json:"reason"`
+	File   string `json:"file,omitempty"` // the file:line rekey stopped at, when it knows it
+	Line   int    `json:"line,omitempty"`
+}
+
+// manualEditOf records why cannotEdit stopped rekey's editor, and where.
+func manualEditOf(cannotEdit error) *ManualEdit {
+	m := &ManualEdit{Reason: cannotEdit.Error()}
+	var unsupported *tfrunner.UnsupportedError
+	var module *tfrunner.ModuleError
+	switch {
+	case errors.As(cannotEdit, &unsupported):
+		m.File, m.Line = unsupported.File, unsupported.Line
+	case errors.As(cannotEdit, &module):
+		m.File, m.Line = module.File, module.Line
+	}
+	return m
+}
+
 // manualResource is the client's credentials resource when rekey cannot edit where it is
 // declared (cannotEdit says why): with Options.ManualEdit, the one instance the Terraform
 // state records for the client, with the credentials the state records; without it,
@@ -39,7 +60,7 @@ func (e *engine) manualResource(ctx context.Context, cannotEdit error) (*tfrunne
 		return nil, fmt.Errorf("%w\nrekey can still rotate %s if you make the HCL edits yourself: run it with --manual-edit (the wizard offers the same). "+
 			"It then shows each change to make and applies only a plan that makes exactly that change", cannotEdit, addresses[0])
 	}
-	e.j.ManualEdit = cannotEdit.Error()
+	e.j.ManualEdit = manualEditOf(cannotEdit)
 	e.emit(Event{Kind: Output, Step: Preflight, Text: fmt.Sprintf("rekey cannot edit this layout itself (%s); you make the HCL edits, and each plan must make exactly the change asked for %s.", cannotEdit, addresses[0])})
 	return &tfrunner.CredentialsResource{Address: addresses[0], Credentials: tfrunner.StateCredentialBlocks(state, addresses[0])}, nil
 }
@@ -53,7 +74,7 @@ func (e *engine) manualChange(c change, howTo string, applied func(context.Conte
 			return false, err
 		}
 		e.emit(Event{Kind: Output, Step: c.step, Text: howTo})
-		q := Question{Kind: EditYourself, Step: c.step, Title: "Make this edit, then plan", Body: howTo}
+		q := Question{Kind: EditYourself, Step: c.step, Title: "Make this edit, then plan", Body: howTo, File: e.j.ManualEdit.File, Line: e.j.ManualEdit.Line}
 		if err := e.ask(ctx, q); err != nil {
 			return false, fmt.Errorf("%w; make the edit, then run rekey again: it plans, and applies only a plan that makes exactly this change", err)
 		}
@@ -83,16 +104,24 @@ func (e *engine) attachHowTo() (string, error) {
 		values = append(values, fmt.Sprintf("expires_at             = %q", ProviderTime(*e.j.New.ExpiresAt)))
 	}
 	values = append(values, fmt.Sprintf("pem                    = file(%q)  # or its text; the file is written: %s", name, path))
-	return fmt.Sprintf("Add a credential for the new key (kid %s) to %s, wherever its credentials are declared (the block, or the data that feeds it), with:\n  %s\n"+
+	return fmt.Sprintf("Add a credential for the new key (kid %s) to %s%s, wherever its credentials are declared (the block, or the data that feeds it), with:\n  %s\n"+
 		"Keep the current key's credential (kid %s) exactly as it is. rekey then plans, and applies only a plan that adds exactly this key to %s and changes nothing else.",
-		e.j.New.KID, e.j.Resource, strings.Join(values, "\n  "), e.j.Old.KID, e.j.Resource), nil
+		e.j.New.KID, e.j.Resource, e.manualWhere(), strings.Join(values, "\n  "), e.j.Old.KID, e.j.Resource), nil
 }
 
 // removeHowTo says how to remove the credential of key, keeping the one of keep.
 func (e *engine) removeHowTo(key, keep *JournalKey) string {
-	return fmt.Sprintf("Remove the credential of the key %s (named %q) from %s, wherever its credentials are declared. "+
+	return fmt.Sprintf("Remove the credential of the key %s (named %q) from %s%s, wherever its credentials are declared. "+
 		"Keep the credential of %s (named %q) exactly as it is. rekey then plans, and applies only a plan that removes exactly that key from %s and changes nothing else.",
-		key.KID, key.Name, e.j.Resource, keep.KID, keep.Name, e.j.Resource)
+		key.KID, key.Name, e.j.Resource, e.manualWhere(), keep.KID, keep.Name, e.j.Resource)
+}
+
+// manualWhere is " (declared at FILE:LINE)" when rekey knows where the layout it cannot edit is.
+func (e *engine) manualWhere() string {
+	if e.j.ManualEdit.File == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (declared at %s:%d)", e.j.ManualEdit.File, e.j.ManualEdit.Line)
 }
 
 // attachedIs reports whether kid's attachment in the tenant is want: the change a manual step

@@ -39,7 +39,7 @@ func (e *engine) preflight(ctx context.Context) error {
 		}
 	}
 	block, ok := e.findBlock(res, old.KID)
-	if !ok && e.j.ManualEdit != "" {
+	if !ok && e.j.ManualEdit != nil {
 		block, ok = tfrunner.CredentialBlock{Name: old.Name}, true // a state without the pem: the plan judges the layout
 	}
 	if !ok {

@@ -29,6 +29,10 @@ type Question struct {
 	Expect   string             // for TypeName
 	Findings []tfrunner.Finding // acceptable guard findings the operator may accept by name
 	Warnings []Warning          // preflight's warnings: a yes accepts them all
+	// File and Line, for EditYourself, are where rekey thinks the edit belongs (an editor opens
+	// there); "" when it does not know.
+	File string
+	Line int
 }
 
 // Names of preflight's warnings. Each predicts an outage if the rotation goes on, so each must

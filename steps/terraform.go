@@ -207,7 +207,7 @@ func (e *engine) attach(ctx context.Context) error {
 		intent:   tfrunner.Intent{Credentials: e.j.Resource, Client: e.j.ClientRef, AddKID: e.j.New.KID},
 		question: Question{Kind: Proceed, Step: Attach, Title: "Apply this plan to attach the new key?"},
 	}
-	if e.j.ManualEdit != "" {
+	if e.j.ManualEdit != nil {
 		howTo, err := e.attachHowTo()
 		if err != nil {
 			return err
@@ -273,7 +273,7 @@ func (e *engine) retire(ctx context.Context) error {
 		question: Question{Kind: TypeName, Step: Retire, Expect: e.client.Name,
 			Title: fmt.Sprintf("Type the client's name (%s) to remove the old key %s", e.client.Name, e.j.Old.KID)},
 	}
-	if e.j.ManualEdit != "" {
+	if e.j.ManualEdit != nil {
 		c = e.manualChange(c, e.removeHowTo(e.j.Old, e.j.New), e.attachedIs(e.j.Old.KID, false))
 	}
 	if err := e.applyChange(ctx, c); err != nil {

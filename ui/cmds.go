@@ -10,6 +10,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	tfjson "github.com/hashicorp/terraform-json"
 
 	"rekey/consumer"
 	"rekey/keys"
@@ -119,8 +120,11 @@ func fetchClientCmd(ctx context.Context, t steps.Tenant, owner int, clientID str
 // workspaceInfo is what the Terraform workspace says about a client's credentials.
 type workspaceInfo struct {
 	Resource string // auth0_client_credentials address; "" when unknown
-	File     string // the .tf file that declares it
-	Blocks   int    // its credentials blocks
+	File     string // the .tf file that declares it; "" when only the state knows the resource
+	// Manual says why rekey cannot edit the layout, when only the state knows the resource:
+	// the operator makes the edits the rotation asks for.
+	Manual string
+	Blocks int // its credentials blocks
 	// Keys describes each block's key by kid (the tenant's record left empty), so that the
 	// new-key form can offer a key like the current one.
 	Keys        map[string]steps.CurrentKey
@@ -146,12 +150,13 @@ func readWorkspace(ctx context.Context, tf tfrunner.Config, dir, clientID string
 	}
 	var resolve func(string) (string, bool)
 	var stateErr error
+	var state *tfjson.State
 	if tf.Binary.Path != "" {
 		tf.Dir, tf.Output = dir, nil
 		r, err := tfrunner.New(tf)
 		if err == nil {
-			state, serr := r.State(ctx)
-			if serr == nil {
+			var serr error
+			if state, serr = r.State(ctx); serr == nil {
 				resolve = tfrunner.ClientResolver(state)
 			}
 			err = serr
@@ -174,6 +179,9 @@ func readWorkspace(ctx context.Context, tf tfrunner.Config, dir, clientID string
 				info.File = res.File
 			}
 		}
+	}
+	if addresses := tfrunner.CredentialsAddresses(state, clientID); err != nil && len(addresses) == 1 {
+		info.Resource, info.Manual, err = addresses[0], err.Error(), nil
 	}
 	if err != nil {
 		if stateErr != nil {

@@ -30,6 +30,9 @@ type scriptedEngine struct {
 	rerun *steps.Rerun
 	// auditErr, when set, is why the audit record of a finished rotation was not written.
 	auditErr string
+	// manual, when set, makes attach ask for the operator's own edit first, as for a layout
+	// rekey cannot edit.
+	manual bool
 
 	mu      sync.Mutex
 	runs    int
@@ -149,6 +152,11 @@ func (e *scriptedEngine) step(ctx context.Context, s steps.Step, deps steps.Deps
 		j.New = &steps.JournalKey{KID: f.newKID, Alg: "RS256", PrivateKeyFile: f.newFile}
 		emit(steps.Event{Kind: steps.Output, Step: s, Text: "New 3072-bit RSA key " + f.newKID + " (RS256), private key in " + f.newFile + " (0600)"})
 	case steps.Attach:
+		if e.manual {
+			if err := ask(steps.Question{Kind: steps.EditYourself, Step: s, Title: "Make this edit, then plan", Body: "Add a credential for the new key", File: filepath.Join(f.dir, "main.tf"), Line: 12}); err != nil {
+				return err
+			}
+		}
 		emit(steps.Event{Kind: steps.Diff, Step: s, Text: "--- main.tf\n+++ main.tf\n@@ -8,3 +8,9 @@\n     }\n+    credentials {\n+      name = \"billing new\"\n+    }\n-    # removed comment\n   }\n"})
 		emit(steps.Event{Kind: steps.PlanReady, Step: s, Plan: &tfrunner.PlanSummary{
 			Changes:     []tfrunner.ResourceChange{{Address: "auth0_client_credentials.billing", Type: "auth0_client_credentials"}},

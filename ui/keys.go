@@ -27,7 +27,7 @@ type KeyMap struct {
 
 	// Rotation.
 	Log, CancelStep, Yes, No, Apply, Switch, Submit, Scroll key.Binding
-	Retry, Abort, QuitLater, Again                          key.Binding
+	Retry, Abort, QuitLater, Again, Edit                    key.Binding
 
 	// Done.
 	Finish key.Binding
@@ -76,6 +76,7 @@ func DefaultKeyMap() KeyMap {
 		Scroll:     b([]string{"up", "down", "pgup", "pgdown"}, "↑/↓", "scroll"),
 		Retry:      b([]string{"r"}, "r", "retry"),
 		Again:      b([]string{"r"}, "r", "rotate again anyway"),
+		Edit:       b([]string{"e"}, "e", "open $EDITOR there"),
 		Abort:      b([]string{"a"}, "a", "abort"),
 		QuitLater:  b([]string{"q"}, "q", "quit (resume later)"),
 
@@ -166,13 +167,17 @@ func (k KeyMap) RunningHelp(logShown bool) help.KeyMap {
 }
 
 // ProceedHelp is the help of a yes/no gate (label: what yes does).
-func (k KeyMap) ProceedHelp(label string) help.KeyMap {
+func (k KeyMap) ProceedHelp(label string, canEdit bool) help.KeyMap {
 	yes := k.Apply
 	yes.SetHelp("y", label)
 	no := k.No
 	no.SetHelp("n", "decline")
+	short := []key.Binding{yes, no, k.Scroll, k.CancelStep, k.Help}
+	if canEdit {
+		short = append([]key.Binding{k.Edit}, short...)
+	}
 	return helpSet{
-		short: []key.Binding{yes, no, k.Scroll, k.CancelStep, k.Help},
+		short: short,
 		full:  [][]key.Binding{{yes, no, k.Switch, k.Submit}, {k.Scroll, k.PageUp, k.PageDown}, {k.CancelStep, k.Log, k.Help}},
 	}
 }

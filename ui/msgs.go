@@ -132,3 +132,6 @@ type quitMsg struct{}
 
 // send is a Cmd that delivers msg.
 func send(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+
+// editorDoneMsg says $EDITOR, opened on the edit the operator makes, has exited.
+type editorDoneMsg struct{ err error }

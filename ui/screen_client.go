@@ -183,9 +183,12 @@ func (s *clientScreen) view() string {
 	case s.ws == nil:
 		add(field("terraform", s.c.spin.View()+" reading the workspace"+st.Mark.Ellipsis))
 	default:
-		if s.ws.Resource != "" {
+		switch {
+		case s.ws.Manual != "":
+			add(field("terraform", s.ws.Resource+st.Subtle.Render(" (in the state; rekey cannot edit this layout, so the rotation asks you for each edit)")))
+		case s.ws.Resource != "":
 			add(field("terraform", s.ws.Resource+st.Subtle.Render(" ("+s.ws.File+")")))
-		} else {
+		default:
 			add(field("terraform", st.Warn.Render("unknown")+" "+st.Subtle.Render(firstLine(s.ws.ResourceErr))))
 		}
 		if s.ws.Provider != "" {

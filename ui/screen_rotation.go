@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -259,6 +262,11 @@ func (s *rotationScreen) update(msg tea.Msg) tea.Cmd {
 			focus = s.q.input.Focus()
 		}
 		return tea.Batch(focus, waitStream(s.run, s.stream))
+	case editorDoneMsg:
+		if msg.err != nil {
+			s.appendLog("   $EDITOR: " + msg.err.Error())
+		}
+		return nil
 	case engineDoneMsg:
 		if msg.run != s.run {
 			return nil
@@ -543,6 +551,9 @@ func (s *rotationScreen) runningKey(msg tea.KeyMsg) tea.Cmd {
 		s.toggleLog()
 	case s.q == nil || s.showLog:
 		s.scroll(msg) // a question is answered only while it is on screen
+	case key.Matches(msg, k.Edit) && s.canEdit():
+		q := s.q.msg.q
+		return tea.ExecProcess(editorCommand(os.Getenv("EDITOR"), q.File, q.Line), func(err error) tea.Msg { return editorDoneMsg{err: err} })
 	case key.Matches(msg, k.Apply):
 		return s.answer(steps.Answer{Yes: true})
 	case key.Matches(msg, k.No):
@@ -640,8 +651,11 @@ func (s *rotationScreen) sizeLog() {
 func (s *rotationScreen) questionChrome(w int) int {
 	q := s.q
 	title := strings.Count(wrapText(q.msg.q.Title, w), "\n") + 1
-	if q.msg.q.Kind == steps.TypeName {
+	switch {
+	case q.msg.q.Kind == steps.TypeName:
 		return title + 4 // blank, prompt, input, mismatch
+	case s.canEdit():
+		return title + 3 // blank, where the editor opens, buttons
 	}
 	return title + 2 // blank, buttons
 }
@@ -890,15 +904,36 @@ func (s *rotationScreen) questionView(w int) []string {
 		}
 		return lines
 	}
+	if s.canEdit() {
+		file := q.msg.q.File
+		if rel, err := filepath.Rel(s.opts.TerraformDir, file); err == nil && !strings.HasPrefix(rel, "..") {
+			file = rel
+		}
+		lines = append(lines, st.Subtle.Render(ansi.Truncate(fmt.Sprintf("e opens $EDITOR at %s:%d; y plans once you saved", file, q.msg.q.Line), w, st.Mark.Ellipsis)))
+	}
 	yes := proceedLabel(q.msg.q)
 	buttons := st.button(yes, q.applyFocused) + " " + st.button("Decline", !q.applyFocused) + "  " +
 		st.Subtle.Render("y "+strings.ToLower(yes)+" "+st.Mark.Dot+" n decline")
 	return append(lines, ansi.Truncate(buttons, w, st.Mark.Ellipsis))
 }
 
+// canEdit reports whether the question on screen is an edit the operator makes and $EDITOR
+// can open where it belongs.
+func (s *rotationScreen) canEdit() bool {
+	return s.q != nil && s.q.msg.q.Kind == steps.EditYourself && s.q.msg.q.File != "" && os.Getenv("EDITOR") != ""
+}
+
+// editorCommand opens file at line in editor ($EDITOR, which may carry arguments, e.g.
+// "code -w"), with the +LINE argument vi, nano and emacs read.
+func editorCommand(editor, file string, line int) *exec.Cmd {
+	return exec.Command("sh", "-c", editor+` "$@"`, "editor", fmt.Sprintf("+%d", line), file)
+}
+
 // proceedLabel is what yes does at a gate.
 func proceedLabel(q steps.Question) string {
 	switch {
+	case q.Kind == steps.EditYourself:
+		return "Plan"
 	case len(q.Findings) > 0, len(q.Warnings) > 0:
 		return "Accept"
 	case strings.HasPrefix(q.Title, "Apply"):
@@ -993,7 +1028,7 @@ func (s *rotationScreen) helpKeys() help.KeyMap {
 	case s.q != nil && s.q.msg.q.Kind == steps.TypeName:
 		return k.TypeNameHelp()
 	case s.q != nil:
-		return k.ProceedHelp(strings.ToLower(proceedLabel(s.q.msg.q)))
+		return k.ProceedHelp(strings.ToLower(proceedLabel(s.q.msg.q)), s.canEdit())
 	}
 	return k.RunningHelp(s.showLog)
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -425,6 +426,32 @@ func TestAuditFailureStillEndsOnTheDoneScreen(t *testing.T) {
 	h.press("enter")
 	h.waitFor("the done screen", func() bool { return h.m.screen == screenDone })
 	checkFrame(t, h.m.View(), 100, 30, "Rotated billing-service", "the audit record was not written", "permission denied", "The rotation stands")
+}
+
+// TestEditYourselfOpensTheEditorThenPlans: for a layout rekey cannot edit, the question says
+// what to edit, e opens $EDITOR at the file and line, and y plans.
+func TestEditYourselfOpensTheEditorThenPlans(t *testing.T) {
+	t.Setenv("EDITOR", "true")
+	f := newFixture(t)
+	e := newScriptedEngine(f)
+	e.manual = true
+	h := toForm(t, f, e, 100, 30)
+	h.press("enter")
+	h.waitFor("the edit", func() bool { return h.rot().q != nil && h.rot().q.msg.q.Kind == steps.EditYourself })
+	checkFrame(t, h.m.View(), 100, 30, "Make this edit, then plan", "Add a credential for the new key", "e opens $EDITOR at", "main.tf:12", "Plan")
+	if cmd := h.rot().key(keyPress("e")); cmd == nil {
+		t.Fatal("e did not open the editor")
+	}
+	h.press("y")
+	h.waitQuestion(steps.Attach)
+	checkFrame(t, h.m.View(), 100, 30, "Apply this plan to attach the new key?")
+}
+
+func TestEditorCommand(t *testing.T) {
+	cmd := editorCommand("code -w", "/tf/main.tf", 12)
+	if want := []string{"sh", "-c", `code -w "$@"`, "editor", "+12", "/tf/main.tf"}; !slices.Equal(cmd.Args, want) {
+		t.Errorf("args %q, want %q", cmd.Args, want)
+	}
 }
 
 func TestRotationRenderSizes(t *testing.T) {
