@@ -341,6 +341,9 @@ func TestCheckCommand(t *testing.T) {
 // TestRotateRefusesBadOptions: a wrong option is a usage error (exit 2) that changes nothing.
 func TestRotateRefusesBadOptions(t *testing.T) {
 	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("AUTH0_DOMAIN", "127.0.0.1:1")
 	t.Setenv("AUTH0_CLIENT_ID", "id")
 	t.Setenv("AUTH0_CLIENT_SECRET", "secret")
@@ -360,7 +363,7 @@ func TestRotateRefusesBadOptions(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr.String(), exitUsage, c.want)
 		}
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("refused rotations left files in the Terraform folder: %v", entries)
 	}
 }

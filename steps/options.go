@@ -64,12 +64,6 @@ func (o Options) withDefaults() (Options, error) {
 	if info, err := os.Stat(abs); err != nil || !info.IsDir() {
 		return o, optionsErrorf("Terraform folder %s does not exist or is not a folder", o.TerraformDir)
 	}
-	if tf, _ := filepath.Glob(filepath.Join(abs, "*.tf")); len(tf) == 0 {
-		if tfJSON, _ := filepath.Glob(filepath.Join(abs, "*.tf.json")); len(tfJSON) == 0 {
-			// Refused before rekey writes its .rekey folder there.
-			return o, optionsErrorf("folder %s holds no Terraform configuration (*.tf or *.tf.json files): point --dir at the folder whose HCL manages the client's credentials", o.TerraformDir)
-		}
-	}
 	o.TerraformDir = abs
 	if o.Alg != "" && !slices.Contains([]string{"RS256", "RS384", "PS256"}, o.Alg) {
 		return o, optionsErrorf("algorithm %q: Auth0 accepts RS256, RS384 or PS256", o.Alg)
@@ -106,7 +100,18 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Operator == "" {
 		o.Operator = cmpOr(os.Getenv("USER"), "unknown")
 	}
-	return o, nil
+	return o, checkConfiguration(o.TerraformDir)
+}
+
+// checkConfiguration refuses a Terraform folder without a .tf or .tf.json file before rekey
+// writes its .rekey folder there.
+func checkConfiguration(dir string) error {
+	tf, _ := filepath.Glob(filepath.Join(dir, "*.tf"))
+	tfJSON, _ := filepath.Glob(filepath.Join(dir, "*.tf.json"))
+	if len(tf)+len(tfJSON) == 0 {
+		return optionsErrorf("folder %s holds no Terraform configuration (*.tf or *.tf.json files): point --dir at the folder whose HCL manages the client's credentials", dir)
+	}
+	return nil
 }
 
 // OptionsError is a rotation option the operator must change; nothing was done.
