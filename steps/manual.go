@@ -23,8 +23,9 @@ type ManualEdit struct {
 	Line   int    `json:"line,omitempty"`
 }
 
-// manualEditOf records why cannotEdit stopped rekey's editor, and where.
-func manualEditOf(cannotEdit error) *ManualEdit {
+// manualEditOf records why cannotEdit stopped rekey's editor, and where: the construct it
+// stopped at, or else the declaration of the resource instance at address.
+func (e *engine) manualEditOf(cannotEdit error, address string) *ManualEdit {
 	m := &ManualEdit{Reason: cannotEdit.Error()}
 	var unsupported *tfrunner.UnsupportedError
 	var module *tfrunner.ModuleError
@@ -33,6 +34,10 @@ func manualEditOf(cannotEdit error) *ManualEdit {
 		m.File, m.Line = unsupported.File, unsupported.Line
 	case errors.As(cannotEdit, &module):
 		m.File, m.Line = module.File, module.Line
+	default:
+		if ws, err := tfrunner.LoadWorkspace(e.opts.TerraformDir); err == nil {
+			m.File, m.Line, _ = ws.Declaration(address)
+		}
 	}
 	return m
 }
@@ -60,7 +65,7 @@ func (e *engine) manualResource(ctx context.Context, cannotEdit error) (*tfrunne
 		return nil, fmt.Errorf("%w\nrekey can still rotate %s if you make the HCL edits yourself: run it with --manual-edit (the wizard offers the same). "+
 			"It then shows each change to make and applies only a plan that makes exactly that change", cannotEdit, addresses[0])
 	}
-	e.j.ManualEdit = manualEditOf(cannotEdit)
+	e.j.ManualEdit = e.manualEditOf(cannotEdit, addresses[0])
 	e.emit(Event{Kind: Output, Step: Preflight, Text: fmt.Sprintf("rekey cannot edit this layout itself (%s); you make the HCL edits, and each plan must make exactly the change asked for %s.", cannotEdit, addresses[0])})
 	return &tfrunner.CredentialsResource{Address: addresses[0], Credentials: tfrunner.StateCredentialBlocks(state, addresses[0])}, nil
 }

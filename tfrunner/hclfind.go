@@ -345,3 +345,25 @@ func readModulePath(expr hclsyntax.Expression) (path, prefix string, ok bool) {
 	}
 	return path, "${path." + dir.Name + "}/", true
 }
+
+// Declaration returns where the root module declares the resource instance at address (a
+// state or plan address): the resource block, or, for an instance inside a module, the module
+// call's block. ok is false when no .tf file declares it.
+func (w *Workspace) Declaration(address string) (file string, line int, ok bool) {
+	name, inModule := strings.CutPrefix(address, "module.")
+	var match func(*hclsyntax.Block) bool
+	if inModule {
+		call, _, _ := strings.Cut(name, ".")
+		call, _, _ = strings.Cut(call, "[")
+		match = func(b *hclsyntax.Block) bool { return isModuleCall(b) && b.Labels[0] == call }
+	} else {
+		resource, _, _ := strings.Cut(address, "[")
+		match = func(b *hclsyntax.Block) bool {
+			return b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0]+"."+b.Labels[1] == resource
+		}
+	}
+	for _, t := range w.topBlocks(match) {
+		return t.file.path, t.block.TypeRange.Start.Line, true
+	}
+	return "", 0, false
+}

@@ -90,6 +90,9 @@ func StateCredentialBlocks(state *tfjson.State, address string) []CredentialBloc
 			b := CredentialBlock{Name: str(m["name"]), CredentialType: str(m["credential_type"]), Algorithm: str(m["algorithm"]), PEM: str(m["pem"]), ExpiresAt: str(m["expires_at"])}
 			if parse, ok := m["parse_expiry_from_cert"].(bool); ok {
 				b.ParseExpiryFromCert = &parse
+				if parse {
+					b.ExpiresAt = "" // Auth0's, read from the certificate, not configured
+				}
 			}
 			out = append(out, b)
 		}
