@@ -1,6 +1,7 @@
 package tfrunner
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -32,6 +33,7 @@ const (
 type Workspace struct {
 	dir   string
 	files []*hclFile
+	json  []string // .tf.json files that mention auth0_client_credentials: rekey does not edit them
 }
 
 // CredentialsResource is one auth0_client_credentials resource and its private_key_jwt credentials.
@@ -90,6 +92,7 @@ type NotFoundError struct {
 	Dir        string   // the folder searched
 	Unresolved []string // resources whose client rekey could not tell, each with the reason
 	Modules    []string // module calls, which rekey does not search
+	JSON       []string // .tf.json files that declare credentials, which rekey does not edit
 }
 
 // Error says what was searched and what to do.
@@ -101,6 +104,9 @@ func (e *NotFoundError) Error() string {
 	}
 	if len(e.Modules) > 0 {
 		msg += "; rekey edits root-module resources only and did not look inside " + strings.Join(e.Modules, ", ")
+	}
+	if len(e.JSON) > 0 {
+		msg += "; rekey does not edit JSON configuration, and " + strings.Join(e.JSON, ", ") + " declares auth0_client_credentials: rotate with --manual-edit"
 	}
 	return msg
 }
@@ -171,13 +177,20 @@ func LoadWorkspace(dir string) (*Workspace, error) {
 	w := &Workspace{dir: dir}
 	for _, e := range entries {
 		// Terraform ignores hidden files too; they include Edit.Write's temporary files.
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") || strings.HasPrefix(e.Name(), ".") {
+		isJSON := strings.HasSuffix(e.Name(), ".tf.json")
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") && !isJSON || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
 		src, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		if isJSON {
+			if bytes.Contains(src, []byte(`"auth0_client_credentials"`)) {
+				w.json = append(w.json, path)
+			}
+			continue
 		}
 		f, err := parseHCLFile(path, src)
 		if err != nil {
@@ -202,6 +215,13 @@ func parseHCLFile(path string, src []byte) (*hclFile, error) {
 		return nil, e
 	}
 	return &hclFile{path: path, src: src, body: f.Body.(*hclsyntax.Body)}, nil
+}
+
+// isOverride reports whether the file is an override file (override.tf, *_override.tf), whose
+// blocks Terraform merges over the ones of the same address in the other files.
+func (f *hclFile) isOverride() bool {
+	base := filepath.Base(f.path)
+	return base == "override.tf" || strings.HasSuffix(base, "_override.tf")
 }
 
 // hclTop is one top-level block of a file and its index among them.

@@ -454,6 +454,24 @@ func TestFindCredentialsErrors(t *testing.T) {
 		{"name from a template", map[string]string{"main.tf": credentialsHCL("billing", `"billing-id"`, "",
 			"    credentials {\n      name            = \"${var.env}-key\"\n      credential_type = \"public_key\"\n      pem             = "+heredocPEM+"\n    }\n")},
 			unsupported("main.tf", 6, `name = "${var.env}-key" in the credentials block at line 5`, "literal values")},
+		{"an override file", map[string]string{"main.tf": credentialsHCL("billing", `"billing-id"`, "", credentialHCL("a", heredocPEM)),
+			"billing_override.tf": "resource \"auth0_client_credentials\" \"billing\" {\n  private_key_jwt {\n  }\n}\n"},
+			func(t *testing.T, err error) {
+				var e *tfrunner.UnsupportedError
+				if !errors.As(err, &e) || !strings.HasSuffix(e.File, "billing_override.tf") || e.Line != 1 {
+					t.Fatalf("want UnsupportedError at billing_override.tf:1, got %#v", err)
+				}
+				wantIn(t, err, "the override file billing_override.tf declares it too", "--manual-edit")
+			}},
+		{"JSON configuration", map[string]string{"main.tf": "terraform {}\n",
+			"credentials.tf.json": `{"resource": {"auth0_client_credentials": {"billing": {"client_id": "billing-id"}}}}`},
+			func(t *testing.T, err error) {
+				var e *tfrunner.NotFoundError
+				if !errors.As(err, &e) || len(e.JSON) != 1 {
+					t.Fatalf("want a NotFoundError naming the JSON file, got %#v", err)
+				}
+				wantIn(t, err, "credentials.tf.json declares auth0_client_credentials", "--manual-edit")
+			}},
 		{"credentials as an argument", map[string]string{"main.tf": pkjWith("    credentials = []\n")},
 			unsupported("main.tf", 5, "credentials is set as an argument", "literal credentials blocks")},
 		{"no private_key_jwt", map[string]string{"main.tf": "resource \"auth0_client_credentials\" \"billing\" {\n  client_id             = \"billing-id\"\n  authentication_method = \"client_secret_post\"\n}\n"},

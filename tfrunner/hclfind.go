@@ -2,6 +2,7 @@ package tfrunner
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,9 +18,13 @@ import (
 // literally or through a reference to an auth0_client that resolve (state: address → id; may be
 // nil) maps to clientID.
 func (w *Workspace) FindCredentials(clientID string, resolve func(ref string) (string, bool)) (*CredentialsResource, error) {
-	var found []hclTop
+	var found, overrides []hclTop
 	var unresolved []string
 	for _, t := range w.topBlocks(isCredentialsResource) {
+		if t.file.isOverride() {
+			overrides = append(overrides, t)
+			continue
+		}
 		switch ok, why := managesClient(t, clientID, resolve); {
 		case ok:
 			found = append(found, t)
@@ -31,6 +36,12 @@ func (w *Workspace) FindCredentials(clientID string, resolve func(ref string) (s
 	case 0:
 		return nil, w.missing(clientID, resolve, unresolved)
 	case 1:
+		if i := slices.IndexFunc(overrides, func(o hclTop) bool { return o.address() == found[0].address() }); i >= 0 {
+			o := overrides[i]
+			return nil, &UnsupportedError{Address: found[0].address(), File: o.file.path, Line: o.block.TypeRange.Start.Line, Reason: fmt.Sprintf(
+				"the override file %s declares it too, and Terraform merges that block over the one in %s, so an edit there may not take effect; move what the override sets into the resource, or rotate with --manual-edit",
+				filepath.Base(o.file.path), filepath.Base(found[0].file.path))}
+		}
 		r, err := readResource(found[0])
 		if err != nil {
 			return nil, err
@@ -81,7 +92,7 @@ func instancesArg(body *hclsyntax.Body) *hclsyntax.Attribute {
 
 // missing explains why no resource manages clientID: a module call gets it, or none does.
 func (w *Workspace) missing(clientID string, resolve func(string) (string, bool), unresolved []string) error {
-	e := &NotFoundError{ClientID: clientID, Dir: w.dir, Unresolved: unresolved}
+	e := &NotFoundError{ClientID: clientID, Dir: w.dir, Unresolved: unresolved, JSON: w.json}
 	for _, t := range w.topBlocks(isModuleCall) {
 		for _, attr := range hclAttributes(t.block.Body) {
 			if mentionsClient(attr.Expr, clientID, resolve) {
