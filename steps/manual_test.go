@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"rekey/sandbox"
 	"rekey/sandbox/sandboxtest"
 	"rekey/steps"
+	"rekey/tfrunner"
 )
 
 // forEachCredential is the address of billing-worker's credentials in the for_each layout.
@@ -163,4 +165,141 @@ func (e *env) credentialName(kid string) string {
 	}
 	e.t.Fatalf("no credential with kid %s", kid)
 	return ""
+}
+
+// credentialsModule is a reusable module that takes a client's keys as data.
+const credentialsModule = `terraform {
+  required_providers {
+    auth0 = {
+      source = "auth0/auth0"
+    }
+  }
+}
+
+variable "client_id" {
+  type = string
+}
+
+variable "keys" {
+  type = list(object({
+    name                   = string
+    pem                    = string
+    parse_expiry_from_cert = optional(bool)
+    expires_at             = optional(string)
+  }))
+}
+
+resource "auth0_client_credentials" "this" {
+  client_id             = var.client_id
+  authentication_method = "private_key_jwt"
+
+  private_key_jwt {
+    dynamic "credentials" {
+      for_each = var.keys
+      content {
+        name                   = credentials.value.name
+        credential_type        = "public_key"
+        algorithm              = "RS256"
+        parse_expiry_from_cert = credentials.value.parse_expiry_from_cert
+        expires_at             = credentials.value.expires_at
+        pem                    = credentials.value.pem
+      }
+    }
+  }
+}
+`
+
+// moduleCredential is the address of billing-worker's credentials once moveIntoModule ran.
+const moduleCredential = "module.billing.auth0_client_credentials.this"
+
+// moveIntoModule moves billing-worker's literal credentials resource into a local module
+// called with its keys as data (with a moved block, so the state follows), and checks that
+// terraform plan is clean afterwards.
+func (e *env) moveIntoModule(t *testing.T) {
+	t.Helper()
+	src := string(readFile(t, e.mainTF()))
+	start := strings.Index(src, `resource "auth0_client_credentials" "billing_worker" {`)
+	end := strings.Index(src[start:], "\n}\n") + start + len("\n}\n")
+	block := src[start:end]
+	m := regexp.MustCompile(`(?s)name\s+= "([^"]+)".*parse_expiry_from_cert = (\w+).*<<EOF\n(.*?)EOF`).FindStringSubmatch(block)
+	if m == nil {
+		t.Fatalf("cannot read the seeded block:\n%s", block)
+	}
+	call := "module \"billing\" {\n  source    = \"./modules/credentials\"\n  client_id = auth0_client.billing_worker.id\n  keys = [\n" +
+		"    {\n      name                   = \"" + m[1] + "\"\n      parse_expiry_from_cert = " + m[2] + "\n      pem                    = <<EOF\n" + m[3] + "EOF\n    },\n  ]\n}\n\n" +
+		"moved {\n  from = auth0_client_credentials.billing_worker\n  to   = " + moduleCredential + "\n}\n"
+	writeTF(t, e.mainTF(), []byte(src[:start]+call+src[end:]))
+	dir := filepath.Join(e.m.TerraformDir, "modules", "credentials")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeTF(t, filepath.Join(dir, "main.tf"), []byte(credentialsModule))
+	runner, err := tfrunner.New(tfrunner.Config{Dir: e.m.TerraformDir, Binary: e.bin, Env: e.m.TerraformEnv()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Init(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	planFile := filepath.Join(t.TempDir(), "move.tfplan")
+	if _, err := runner.Plan(context.Background(), planFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Apply(context.Background(), planFile); err != nil { // records the move
+		t.Fatal(err)
+	}
+	e.assertPlanClean(t)
+}
+
+// TestManualEditModuleLayout rotates billing-worker whose credentials live in a local module
+// fed its keys by the module call, through the real provider, the edits made in the call's
+// keys list as an operator would.
+func TestManualEditModuleLayout(t *testing.T) {
+	e := newEnv(t)
+	e.moveIntoModule(t)
+	svc := e.startConsumer(e.mc.SystemConfig)
+	svc.waitRequests(t, 5)
+	e.opts.ManualEdit = true
+
+	r := e.rotate(context.Background(), nil)
+	howTo := askedEdit(t, r, steps.Attach)
+	if !strings.Contains(howTo, moduleCredential) || !strings.Contains(howTo, "main.tf:") {
+		t.Fatalf("the attach edit asked for:\n%s", howTo)
+	}
+	e.editModuleKeys(t, func(keys string) string {
+		return keys + strings.ReplaceAll(newKeyElement(t, howTo), "        ", "    ")
+	})
+	r = e.rotate(context.Background(), nil)
+	askedEdit(t, r, steps.Retire)
+	oldName := e.credentialName(e.oldKID)
+	e.editModuleKeys(t, func(keys string) string { return dropModuleElement(t, keys, oldName) })
+	if r = e.rotate(context.Background(), nil); r.err != nil {
+		t.Fatalf("the rotation after the retire edit: %v", r.err)
+	}
+	if pool := e.poolKIDs(); !slices.Equal(pool, []string{r.res.NewKID}) || !slices.Equal(e.attachedKIDs(), pool) {
+		t.Errorf("pool %v, attached %v; want only the new key %s", pool, e.attachedKIDs(), r.res.NewKID)
+	}
+	e.assertPlanClean(t)
+	assertNoFailures(t, svc.Stop(), 20)
+}
+
+// editModuleKeys rewrites the keys list of the module call with change.
+func (e *env) editModuleKeys(t *testing.T, change func(keys string) string) {
+	t.Helper()
+	src := string(readFile(t, e.mainTF()))
+	open := strings.Index(src, "  keys = [\n") + len("  keys = [\n")
+	end := strings.Index(src[open:], "\n  ]\n") + open + 1
+	writeTF(t, e.mainTF(), []byte(src[:open]+change(src[open:end])+src[end:]))
+}
+
+// dropModuleElement removes the module call's keys element named name.
+func dropModuleElement(t *testing.T, keys, name string) string {
+	t.Helper()
+	at := strings.Index(keys, `"`+name+`"`)
+	if at < 0 {
+		t.Fatalf("no key named %s in:\n%s", name, keys)
+	}
+	start := strings.LastIndex(keys[:at], "    {\n")
+	end := strings.Index(keys[at:], "    },\n") + at + len("    },\n")
+	return keys[:start] + keys[end:]
 }
