@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"rekey/consumer"
+	"rekey/sandbox"
 	"rekey/steps"
 	"rekey/sysconfig"
 	"rekey/tenant"
@@ -25,6 +26,7 @@ type wizardFlags struct {
 	keyDir       string
 	terraform    string
 	plain        bool
+	layout       sandbox.Layout
 }
 
 // runWizard opens the interactive wizard on the real tenant of the environment, or on a fresh
@@ -39,6 +41,7 @@ func runWizard(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.keyDir, "key-dir", "", "folder for new private keys (default: ~/.local/share/rekey/keys)")
 	fs.StringVar(&f.terraform, "terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed)")
 	fs.BoolVar(&f.plain, "plain", false, "plain, accessible display: no colour, ASCII markers")
+	layout := fs.String("layout", string(sandbox.LayoutLiteral), "with --sandbox: how its workspace declares the credentials, literal or for_each (rekey then asks you for each HCL edit)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -47,6 +50,10 @@ func runWizard(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q; see rekey --help", fs.Arg(0))
+	}
+	var err error
+	if f.layout, err = sandbox.ParseLayout(*layout); err != nil {
+		return usagef("--%s", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
@@ -92,7 +99,7 @@ func (f wizardFlags) prepareSandbox() (ui.Prepare, func()) {
 		if err != nil {
 			return ui.Backend{}, err
 		}
-		if session, err = startSandboxSession(ctx, bin, progress); err != nil {
+		if session, err = startSandboxSession(ctx, bin, f.layout, progress); err != nil {
 			return ui.Backend{}, err
 		}
 		m := session.manifest
