@@ -53,10 +53,10 @@ func ParseLayout(s string) (Layout, error) {
 	return "", fmt.Errorf("layout %q: choose %s or %s", s, LayoutLiteral, LayoutForEach)
 }
 
-// workspaceTemplate is ordinary HCL for the seeded clients, as a team would write it by hand
-// following the rotation guide: one auth0_client and one auth0_client_credentials each.
-var workspaceTemplate = template.Must(template.New("main.tf").Parse(`# The sandbox's clients and their Private Key JWT credentials, managed by Terraform.
-terraform {
+// workspaceTemplates write main.tf in each layout; both declare the provider and each client
+// alike.
+var workspaceTemplates = template.Must(template.New("parts").Parse(`
+{{- define "provider"}}terraform {
   required_providers {
     auth0 = {
       source  = "auth0/auth0"
@@ -66,7 +66,9 @@ terraform {
 }
 
 provider "auth0" {}
-{{range .}}
+{{end}}
+
+{{- define "client"}}
 resource "auth0_client" "{{.Resource}}" {
   name        = "{{.Name}}"
   app_type    = "non_interactive"
@@ -76,7 +78,13 @@ resource "auth0_client" "{{.Resource}}" {
     alg = "RS256"
   }
 }
+{{end}}
 
+{{- /* literal: ordinary HCL, as a team would write it by hand following the rotation guide:
+one auth0_client and one auth0_client_credentials each. */ -}}
+{{- define "literal"}}# The sandbox's clients and their Private Key JWT credentials, managed by Terraform.
+{{template "provider"}}
+{{- range .}}{{template "client" .}}
 resource "auth0_client_credentials" "{{.Resource}}" {
   client_id = auth0_client.{{.Resource}}.id
 
@@ -93,33 +101,14 @@ resource "auth0_client_credentials" "{{.Resource}}" {
     }
   }
 }
-{{end}}`))
+{{end}}{{end}}
 
-// forEachTemplate is the for_each layout: the keys are data in locals, the resource one
-// instance per client, its credentials a dynamic block.
-var forEachTemplate = template.Must(template.New("main.tf").Parse(`# The sandbox's clients and their Private Key JWT credentials, managed by Terraform: the keys
+{{- /* for_each: the keys are data in locals, the resource one instance per client, its
+credentials a dynamic block. */ -}}
+{{- define "for_each"}}# The sandbox's clients and their Private Key JWT credentials, managed by Terraform: the keys
 # are data, one auth0_client_credentials instance per client.
-terraform {
-  required_providers {
-    auth0 = {
-      source  = "auth0/auth0"
-      version = ">= 1.47.0"
-    }
-  }
-}
-
-provider "auth0" {}
-{{range .}}
-resource "auth0_client" "{{.Resource}}" {
-  name        = "{{.Name}}"
-  app_type    = "non_interactive"
-  grant_types = ["client_credentials"]
-
-  jwt_configuration {
-    alg = "RS256"
-  }
-}
-{{end}}
+{{template "provider"}}
+{{- range .}}{{template "client" .}}{{end}}
 locals {
   credentials = {
 {{- range .}}
@@ -158,7 +147,7 @@ resource "auth0_client_credentials" "all" {
     }
   }
 }
-`))
+{{end}}`))
 
 // workspaceEntry is one seeded client as the template needs it.
 type workspaceEntry struct {
@@ -175,12 +164,11 @@ func writeWorkspace(dir string, seeded []seededClient, layout Layout) error {
 			PEM: sc.pem, ParseExpiry: sc.certDays > 0,
 		})
 	}
-	tmpl := workspaceTemplate
-	if layout == LayoutForEach {
-		tmpl = forEachTemplate
+	if layout == "" {
+		layout = LayoutLiteral
 	}
 	var b strings.Builder
-	if err := tmpl.Execute(&b, entries); err != nil {
+	if err := workspaceTemplates.ExecuteTemplate(&b, string(layout), entries); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, terraformDir), 0o700); err != nil {
