@@ -68,7 +68,7 @@ func TestManualEditForEachLayout(t *testing.T) {
 		t.Fatalf("attached after the attach apply: %v", e.attachedKIDs())
 	}
 
-	e.editKeys(t, func(keys string) string { return dropElement(t, keys, e.credentialName(e.oldKID)) })
+	e.editKeys(t, func(keys string) string { return dropElement(t, keys, e.credentialName(e.oldKID), "        ") })
 	r = e.rotate(context.Background(), nil)
 	if r.err != nil {
 		t.Fatalf("the rotation after the retire edit: %v", r.err)
@@ -132,15 +132,15 @@ func newKeyElement(t *testing.T, howTo string) string {
 	return "        {\n" + strings.Join(attrs, "") + "        },\n"
 }
 
-// dropElement removes the keys element named name.
-func dropElement(t *testing.T, keys, name string) string {
+// dropElement removes the keys element named name, its braces indented by indent.
+func dropElement(t *testing.T, keys, name, indent string) string {
 	t.Helper()
 	at := strings.Index(keys, `"`+name+`"`)
 	if at < 0 {
 		t.Fatalf("no key named %s in:\n%s", name, keys)
 	}
-	start := strings.LastIndex(keys[:at], "        {\n")
-	end := strings.Index(keys[at:], "        },\n") + at + len("        },\n")
+	start := strings.LastIndex(keys[:at], indent+"{\n")
+	end := strings.Index(keys[at:], indent+"},\n") + at + len(indent+"},\n")
 	return keys[:start] + keys[end:]
 }
 
@@ -272,7 +272,7 @@ func TestManualEditModuleLayout(t *testing.T) {
 	r = e.rotate(context.Background(), nil)
 	askedEdit(t, r, steps.Retire)
 	oldName := e.credentialName(e.oldKID)
-	e.editModuleKeys(t, func(keys string) string { return dropModuleElement(t, keys, oldName) })
+	e.editModuleKeys(t, func(keys string) string { return dropElement(t, keys, oldName, "    ") })
 	if r = e.rotate(context.Background(), nil); r.err != nil {
 		t.Fatalf("the rotation after the retire edit: %v", r.err)
 	}
@@ -290,16 +290,4 @@ func (e *env) editModuleKeys(t *testing.T, change func(keys string) string) {
 	open := strings.Index(src, "  keys = [\n") + len("  keys = [\n")
 	end := strings.Index(src[open:], "\n  ]\n") + open + 1
 	writeTF(t, e.mainTF(), []byte(src[:open]+change(src[open:end])+src[end:]))
-}
-
-// dropModuleElement removes the module call's keys element named name.
-func dropModuleElement(t *testing.T, keys, name string) string {
-	t.Helper()
-	at := strings.Index(keys, `"`+name+`"`)
-	if at < 0 {
-		t.Fatalf("no key named %s in:\n%s", name, keys)
-	}
-	start := strings.LastIndex(keys[:at], "    {\n")
-	end := strings.Index(keys[at:], "    },\n") + at + len("    },\n")
-	return keys[:start] + keys[end:]
 }

@@ -130,7 +130,9 @@ func TestRunnerReportsMissingInit(t *testing.T) {
 	}
 }
 
-func TestRunnerCancelReleasesLock(t *testing.T) {
+// slowPlan saves a plan whose apply takes 30 seconds, in a workspace of its own.
+func slowPlan(t *testing.T) (*tfrunner.Runner, string) {
+	t.Helper()
 	dir := builtinWorkspace(t, `resource "terraform_data" "slow" {
   provisioner "local-exec" {
     command = "sleep 30"
@@ -138,21 +140,26 @@ func TestRunnerCancelReleasesLock(t *testing.T) {
 }
 `)
 	out, stop := collect()
-	defer stop()
+	t.Cleanup(func() { stop() })
 	r, err := tfrunner.New(tfrunner.Config{Dir: dir, Binary: tftest.Terraform(t), Output: out})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := r.Init(ctx, false); err != nil {
+	if err := r.Init(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
 	planFile := filepath.Join(dir, "p.tfplan")
-	if _, err := r.Plan(ctx, planFile); err != nil {
+	if _, err := r.Plan(context.Background(), planFile); err != nil {
 		t.Fatal(err)
 	}
+	return r, planFile
+}
+
+func TestRunnerCancelReleasesLock(t *testing.T) {
+	r, planFile := slowPlan(t)
+	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(2*time.Second, cancel)
-	err = r.Apply(ctx, planFile)
+	err := r.Apply(ctx, planFile)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled apply: %v", err)
 	}
@@ -165,28 +172,9 @@ func TestRunnerCancelReleasesLock(t *testing.T) {
 // TestRunnerReportsKilledTerraform: a Terraform apply killed with SIGKILL (by the OOM killer,
 // say) is reported as killed, with what it means for the state lock, not as a cancel.
 func TestRunnerReportsKilledTerraform(t *testing.T) {
-	dir := builtinWorkspace(t, `resource "terraform_data" "slow" {
-  provisioner "local-exec" {
-    command = "sleep 30"
-  }
-}
-`)
-	out, stop := collect()
-	defer stop()
-	r, err := tfrunner.New(tfrunner.Config{Dir: dir, Binary: tftest.Terraform(t), Output: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := r.Init(ctx, false); err != nil {
-		t.Fatal(err)
-	}
-	planFile := filepath.Join(dir, "p.tfplan")
-	if _, err := r.Plan(ctx, planFile); err != nil {
-		t.Fatal(err)
-	}
+	r, planFile := slowPlan(t)
 	time.AfterFunc(2*time.Second, func() { exec.Command("pkill", "-KILL", "-f", "apply .*"+planFile).Run() })
-	err = r.Apply(ctx, planFile)
+	err := r.Apply(context.Background(), planFile)
 	if err == nil || !strings.Contains(err.Error(), "terraform apply was killed") || !strings.Contains(err.Error(), "force-unlock") {
 		t.Fatalf("killed apply: %v", err)
 	}

@@ -56,19 +56,31 @@ func CredentialsAddresses(state *tfjson.State, clientID string) []string {
 	return out
 }
 
-// StateCredentialIDs returns the ids of the private_key_jwt credentials the state records for
-// the auth0_client_credentials instance at address (empty ids, of credentials an interrupted
-// apply never finished, are left out).
-func StateCredentialIDs(state *tfjson.State, address string) []string {
-	var ids []string
+// stateCredentials returns the private_key_jwt credentials the state records for the
+// auth0_client_credentials instance at address.
+func stateCredentials(state *tfjson.State, address string) []map[string]any {
+	var out []map[string]any
 	for _, r := range stateResources(state) {
 		if r.Address != address {
 			continue
 		}
 		for _, item := range credentialItems(r.AttributeValues) {
-			if m, ok := item.(map[string]any); ok && str(m["id"]) != "" {
-				ids = append(ids, str(m["id"]))
+			if m, ok := item.(map[string]any); ok {
+				out = append(out, m)
 			}
+		}
+	}
+	return out
+}
+
+// StateCredentialIDs returns the ids of the private_key_jwt credentials the state records for
+// the auth0_client_credentials instance at address (empty ids, of credentials an interrupted
+// apply never finished, are left out).
+func StateCredentialIDs(state *tfjson.State, address string) []string {
+	var ids []string
+	for _, m := range stateCredentials(state, address) {
+		if id := str(m["id"]); id != "" {
+			ids = append(ids, id)
 		}
 	}
 	return ids
@@ -78,24 +90,15 @@ func StateCredentialIDs(state *tfjson.State, address string) []string {
 // address, as literal blocks would declare them: what rekey knows of a layout it cannot read.
 func StateCredentialBlocks(state *tfjson.State, address string) []CredentialBlock {
 	var out []CredentialBlock
-	for _, r := range stateResources(state) {
-		if r.Address != address {
-			continue
-		}
-		for _, item := range credentialItems(r.AttributeValues) {
-			m, ok := item.(map[string]any)
-			if !ok {
-				continue
+	for _, m := range stateCredentials(state, address) {
+		b := CredentialBlock{Name: str(m["name"]), CredentialType: str(m["credential_type"]), Algorithm: str(m["algorithm"]), PEM: str(m["pem"]), ExpiresAt: str(m["expires_at"])}
+		if parse, ok := m["parse_expiry_from_cert"].(bool); ok {
+			b.ParseExpiryFromCert = &parse
+			if parse {
+				b.ExpiresAt = "" // Auth0's, read from the certificate, not configured
 			}
-			b := CredentialBlock{Name: str(m["name"]), CredentialType: str(m["credential_type"]), Algorithm: str(m["algorithm"]), PEM: str(m["pem"]), ExpiresAt: str(m["expires_at"])}
-			if parse, ok := m["parse_expiry_from_cert"].(bool); ok {
-				b.ParseExpiryFromCert = &parse
-				if parse {
-					b.ExpiresAt = "" // Auth0's, read from the certificate, not configured
-				}
-			}
-			out = append(out, b)
 		}
+		out = append(out, b)
 	}
 	return out
 }

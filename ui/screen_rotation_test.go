@@ -375,10 +375,10 @@ func TestConsumerTrafficPanel(t *testing.T) {
 	checkFrame(t, h.m.View(), 120, 40, "SANDBOX", "Demo consumer", "20 req · 20/s", "1 failed", "signing with "+shortKID(f.newKID)+" (new)")
 }
 
-func TestRotationFinishesOnTheDoneScreen(t *testing.T) {
-	f := newFixture(t)
-	e := newScriptedEngine(f)
-	h := toForm(t, f, e, 80, 24)
+// rotateToDone starts the rotation from the form, answers attach and retire, and waits for
+// the done screen.
+func (h *harness) rotateToDone(f *fixture) {
+	h.t.Helper()
 	h.press("enter")
 	h.waitQuestion(steps.Attach)
 	h.press("y")
@@ -386,6 +386,13 @@ func TestRotationFinishesOnTheDoneScreen(t *testing.T) {
 	h.rot().q.input.SetValue(f.client.Name)
 	h.press("enter")
 	h.waitFor("the done screen", func() bool { return h.m.screen == screenDone })
+}
+
+func TestRotationFinishesOnTheDoneScreen(t *testing.T) {
+	f := newFixture(t)
+	e := newScriptedEngine(f)
+	h := toForm(t, f, e, 80, 24)
+	h.rotateToDone(f)
 	checkFrame(t, h.m.View(), 80, 24, "Rotated billing-service: "+shortKID(f.oldKID)+" → "+shortKID(f.newKID), f.oldKID, f.newKID, "(retired)", "(current)",
 		"verify", "3 of 3 ok", "rejected, as expected", "audit.jsonl", "enter back to clients")
 	h.press("enter")
@@ -418,13 +425,7 @@ func TestAuditFailureStillEndsOnTheDoneScreen(t *testing.T) {
 	e := newScriptedEngine(f)
 	e.auditErr = "open .rekey/audit.jsonl: permission denied"
 	h := toForm(t, f, e, 100, 30)
-	h.press("enter")
-	h.waitQuestion(steps.Attach)
-	h.press("y")
-	h.waitQuestion(steps.Retire)
-	h.rot().q.input.SetValue(f.client.Name)
-	h.press("enter")
-	h.waitFor("the done screen", func() bool { return h.m.screen == screenDone })
+	h.rotateToDone(f)
 	checkFrame(t, h.m.View(), 100, 30, "Rotated billing-service", "the audit record was not written", "permission denied", "The rotation stands")
 }
 
