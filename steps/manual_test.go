@@ -291,3 +291,29 @@ func (e *env) editModuleKeys(t *testing.T, change func(keys string) string) {
 	end := strings.Index(src[open:], "\n  ]\n") + open + 1
 	writeTF(t, e.mainTF(), []byte(src[:open]+change(src[open:end])+src[end:]))
 }
+
+// TestManualEditAbort: an abort of a rotation in a layout rekey cannot edit asks for the
+// edit that removes the new key (and stops without it), then applies exactly that removal;
+// the old key alone is left, attached, and the plan is clean.
+func TestManualEditAbort(t *testing.T) {
+	e := newEnvIn(t, sandboxtest.RealProvider(t), sandbox.LayoutForEach)
+	e.opts.ManualEdit = true
+	howTo := askedEdit(t, e.rotate(context.Background(), nil), steps.Attach)
+	e.editKeys(t, func(keys string) string { return keys + newKeyElement(t, howTo) })
+	r := e.rotate(context.Background(), nil)
+	askedEdit(t, r, steps.Retire)
+	newName := e.credentialName(r.res.NewKID)
+
+	abort := call(context.Background(), steps.Abort, e.opts, e.deps(nil, nil), nil)
+	if !errors.Is(abort.err, steps.ErrDeclined) || !strings.Contains(howToOf(t, abort), "Remove the credential of the key "+r.res.NewKID) {
+		t.Fatalf("abort before the edit: %v", abort.err)
+	}
+	e.editKeys(t, func(keys string) string { return dropElement(t, keys, newName, "        ") })
+	if abort = call(context.Background(), steps.Abort, e.opts, e.deps(nil, nil), nil); abort.err != nil || abort.res.Status != steps.StatusAborted {
+		t.Fatalf("abort after the edit: %v, %s", abort.err, abort.res.Status)
+	}
+	if pool := e.poolKIDs(); !slices.Equal(pool, []string{e.oldKID}) || !slices.Equal(e.attachedKIDs(), pool) {
+		t.Errorf("pool %v, attached %v; want only the old key %s", pool, e.attachedKIDs(), e.oldKID)
+	}
+	e.assertPlanClean(t)
+}
