@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -90,12 +89,10 @@ func (e *engine) manualChange(c change, howTo string, applied func(context.Conte
 
 // attachHowTo says how to add the new key, and writes its public key beside the HCL.
 func (e *engine) attachHowTo() (string, error) {
-	name := fmt.Sprintf("%s-%s.pem", safeFileName(e.client.Name), e.j.New.KID[:8])
+	name := e.publicKeyName()
 	path := filepath.Join(e.opts.TerraformDir, name)
-	if data, err := os.ReadFile(path); err != nil || string(data) != e.j.New.PublicPEM {
-		if err := writeNewFile(path, []byte(e.j.New.PublicPEM)); err != nil {
-			return "", err
-		}
+	if err := e.writePublicKey(path); err != nil {
+		return "", err
 	}
 	values := []string{
 		fmt.Sprintf("name                   = %q", e.j.New.Name),

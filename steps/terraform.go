@@ -231,12 +231,22 @@ func (e *engine) newBlock(res *tfrunner.CredentialsResource) (tfrunner.NewCreden
 		return block, nil
 	}
 	last := res.Credentials[len(res.Credentials)-1]
-	block.PEMFile = filepath.Join(filepath.Dir(last.PEM), fmt.Sprintf("%s-%s.pem", safeFileName(e.client.Name), e.j.New.KID[:8]))
-	path := filepath.Join(e.opts.TerraformDir, block.PEMFile)
+	block.PEMFile = filepath.Join(filepath.Dir(last.PEM), e.publicKeyName())
+	return block, e.writePublicKey(filepath.Join(e.opts.TerraformDir, block.PEMFile))
+}
+
+// publicKeyName is the name of the new key's public key file: <client>-<kid8>.pem.
+func (e *engine) publicKeyName() string {
+	return fmt.Sprintf("%s-%s.pem", safeFileName(e.client.Name), e.j.New.KID[:8])
+}
+
+// writePublicKey writes the new key's public key (or certificate) to path, unless it is there
+// already; it never overwrites another file.
+func (e *engine) writePublicKey(path string) error {
 	if data, err := os.ReadFile(path); err == nil && string(data) == e.j.New.PublicPEM {
-		return block, nil
+		return nil
 	}
-	return block, writeNewFile(path, []byte(e.j.New.PublicPEM))
+	return writeNewFile(path, []byte(e.j.New.PublicPEM))
 }
 
 // writeNewFile writes a public file that must not exist yet.
