@@ -36,6 +36,7 @@ const (
 	RuleUnintended      = "unintended"
 	RuleAltered         = "altered"
 	RuleOtherResources  = "other-resources"
+	RuleOtherKeys       = "other-credentials"
 	RuleProviderVersion = "provider-version"
 )
 
@@ -63,6 +64,9 @@ func Guard(s PlanSummary, in Intent, provider *version.Version) []Finding {
 		case (c.Address == in.Credentials || c.Address == in.Client) && slices.Contains(c.Actions, tfjson.ActionDelete):
 			out = append(out, Finding{Rule: RuleReplace, Address: c.Address, Message: fmt.Sprintf(
 				"the plan would %s %s; that deletes the client's keys (an outage). rekey only applies in-place credential changes.", c.Action(), c.Address)})
+		case c.Address != in.Credentials && c.Type == "auth0_client_credentials":
+			out = append(out, Finding{Rule: RuleOtherKeys, Address: c.Address, Message: fmt.Sprintf(
+				"the plan would also %s %s, another client's credentials: the data the edit changed feeds both, so one client's key would reach another. Give each client its own list of keys, then run rekey again.", c.Action(), c.Address)})
 		case c.Address != in.Credentials && !slices.Contains(in.AcceptOther, c.Address):
 			out = append(out, Finding{Rule: RuleOtherResources, Address: c.Address, Acceptable: true, Message: fmt.Sprintf(
 				"the plan would also %s %s, which this rotation does not change; review it, and accept it by name only if it is expected drift.", c.Action(), c.Address)})

@@ -166,6 +166,7 @@ func TestGuardFindings(t *testing.T) {
 	unknownExpiry := map[string]any{"private_key_jwt": []any{map[string]any{"credentials": []any{map[string]any{"expires_at": true}, map[string]any{}}}}}
 	client := &tfjson.ResourceChange{Address: "auth0_client.billing", Type: "auth0_client", Change: &tfjson.Change{Actions: tfjson.Actions{tfjson.ActionDelete, tfjson.ActionCreate}}}
 	other := &tfjson.ResourceChange{Address: "auth0_client.other", Type: "auth0_client", Change: &tfjson.Change{Actions: tfjson.Actions{tfjson.ActionUpdate}}}
+	otherKeys := &tfjson.ResourceChange{Address: `auth0_client_credentials.all["reporting"]`, Type: "auth0_client_credentials", Change: &tfjson.Change{Actions: tfjson.Actions{tfjson.ActionUpdate}}}
 	addNext := Intent{Credentials: credsAddr, Client: "auth0_client.billing", AddKID: kidOf(t, 1)}
 	removeOld := Intent{Credentials: credsAddr, RemoveKID: kidOf(t, 0)}
 
@@ -197,6 +198,7 @@ func TestGuardFindings(t *testing.T) {
 		{"retire already in the state", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(next), credsValue(nextParsing), nil), removeOld, "1.54.1", nil},
 		{"retire already in the state, another key added", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(next), credsValue(next, third), nil), removeOld, "1.54.1", []string{RuleUnintended}},
 		{"other resource", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(old, next), nil, other), addNext, "1.55.0", []string{RuleOtherResources}},
+		{"another client's credentials, from shared data", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(old, next), nil, otherKeys), Intent{Credentials: credsAddr, AddKID: kidOf(t, 1), AcceptOther: []string{otherKeys.Address}}, "1.55.0", []string{RuleOtherKeys}},
 		{"other resource accepted", plan(tfjson.Actions{tfjson.ActionUpdate}, credsValue(old), credsValue(old, next), nil, other), Intent{Credentials: credsAddr, AddKID: kidOf(t, 1), AcceptOther: []string{"auth0_client.other"}}, "1.55.0", nil},
 		{"credentials untouched", &tfjson.Plan{}, addNext, "1.55.0", []string{RuleUnintended}},
 	}

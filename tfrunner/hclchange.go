@@ -18,11 +18,22 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
+// credentialEditor edits one instance's credentials where they are declared: literal
+// credentials blocks (hclResource) or the data a dynamic block iterates (dataCredentials).
+type credentialEditor interface {
+	resource() *CredentialsResource
+	add(c NewCredentialBlock) (Edit, error)
+	remove(match func(CredentialBlock) bool) (Edit, error)
+}
+
 // locate finds r again in w and reads it afresh, so edits never trust caller-held values.
-func (w *Workspace) locate(r *CredentialsResource) (*hclResource, error) {
+func (w *Workspace) locate(r *CredentialsResource) (credentialEditor, error) {
+	if r.instance {
+		return w.editorFor(r.Address)
+	}
 	for _, t := range w.topBlocks(isCredentialsResource) {
 		if t.file.path == r.File && t.address() == r.Address {
-			return readResource(t)
+			return readResource(w, t, "", "")
 		}
 	}
 	return nil, fmt.Errorf("%s is not declared in %s of this workspace; load the workspace again and retry", r.Address, r.File)
@@ -31,38 +42,46 @@ func (w *Workspace) locate(r *CredentialsResource) (*hclResource, error) {
 // hclAlgorithms are the credential algorithms Auth0 accepts.
 var hclAlgorithms = []string{"RS256", "RS384", "PS256"}
 
-// AddCredential appends a credentials block after the last one of r's private_key_jwt.
+// AddCredential adds a credential for c after r's last one: a credentials block, or an
+// element of the data a dynamic block iterates.
 func (w *Workspace) AddCredential(r *CredentialsResource, c NewCredentialBlock) (Edit, error) {
-	res, err := w.locate(r)
+	ed, err := w.locate(r)
 	if err != nil {
 		return Edit{}, err
 	}
-	added, err := res.newCredential(c, w.dir)
+	return ed.add(c)
+}
+
+func (r *hclResource) resource() *CredentialsResource { return r.public }
+
+// add appends a credentials block after the last one of the private_key_jwt block.
+func (r *hclResource) add(c NewCredentialBlock) (Edit, error) {
+	added, err := r.public.newCredential(c, r.w.dir)
 	if err != nil {
 		return Edit{}, err
 	}
-	at, text, err := res.insertion(c, added)
+	at, text, err := r.insertion(c, added)
 	if err != nil {
 		return Edit{}, err
 	}
-	after := slices.Concat(res.src()[:at], []byte(text), res.src()[at:])
-	keep := make([]int, len(res.blocks))
+	after := slices.Concat(r.src()[:at], []byte(text), r.src()[at:])
+	keep := make([]int, len(r.blocks))
 	for i := range keep {
 		keep[i] = i
 	}
-	return w.finish(res, after, keep, &added)
+	return r.finish(after, keep, &added)
 }
 
 // newCredential checks c against the resource and returns the block it must read back as.
-func (r *hclResource) newCredential(c NewCredentialBlock, dir string) (CredentialBlock, error) {
-	addr := r.public.Address
-	if n := len(r.blocks); n >= MaxAttached {
+func (r *CredentialsResource) newCredential(c NewCredentialBlock, dir string) (CredentialBlock, error) {
+	addr := r.Address
+	if n := len(r.Credentials); n >= MaxAttached {
 		return CredentialBlock{}, fmt.Errorf("%s already has %d credentials blocks, the most private_key_jwt allows; retire one before adding another", addr, n)
 	}
 	if c.Name == "" {
 		return CredentialBlock{}, errors.New("the new credential needs a name")
 	}
-	for _, old := range r.public.Credentials {
+	for _, old := range r.Credentials {
 		if old.Name == c.Name {
 			return CredentialBlock{}, fmt.Errorf("%s already has a credential named %q (line %d); give the new one another name, since the provider identifies credentials by name", addr, c.Name, old.Line)
 		}
@@ -76,7 +95,7 @@ func (r *hclResource) newCredential(c NewCredentialBlock, dir string) (Credentia
 			return CredentialBlock{}, fmt.Errorf("the new credential's expires_at %q is not an RFC 3339 time", c.ExpiresAt)
 		}
 	}
-	if r.public.PEMStyle == PEMHeredoc {
+	if r.PEMStyle == PEMHeredoc {
 		want.PEM = strings.ReplaceAll(c.PEM, "\r\n", "\n")
 		if !strings.HasSuffix(want.PEM, "\n") {
 			want.PEM += "\n" // a heredoc's value ends with a newline
@@ -148,18 +167,10 @@ func (r *hclResource) insertion(c NewCredentialBlock, added CredentialBlock) (in
 // like its siblings.
 func (r *hclResource) pemTokens(added CredentialBlock) (hclwrite.Tokens, string) {
 	if !added.PEMIsFile {
-		delim := heredocDelimiter(added.PEM)
-		return hclwrite.Tokens{
-			{Type: hclsyntax.TokenOHeredoc, Bytes: []byte("<<" + delim + "\n")},
-			{Type: hclsyntax.TokenStringLit, Bytes: []byte(strings.NewReplacer("${", "$${", "%{", "%%{").Replace(added.PEM))},
-			{Type: hclsyntax.TokenCHeredoc, Bytes: []byte(delim)},
-		}, delim
+		return heredoc(added.PEM), heredocDelimiter(added.PEM)
 	}
-	path := hclwrite.TokensForValue(cty.StringVal(added.PEM)).Bytes()
-	if r.filePrefix != "" && !filepath.IsAbs(added.PEM) {
-		path = slices.Concat([]byte(`"`+r.filePrefix), path[1:])
-	}
-	return hclwrite.TokensForFunctionCall("file", hclwrite.Tokens{{Type: hclsyntax.TokenStringLit, Bytes: path}}), ""
+	path := r.filePrefix + escapeTemplate(writtenPath(r.filePrefix, r.rel, added.PEM))
+	return hclwrite.TokensForFunctionCall("file", hclwrite.Tokens{{Type: hclsyntax.TokenStringLit, Bytes: []byte(`"` + path + `"`)}}), ""
 }
 
 // heredocDelimiter returns EOF, or EOF2, EOF3… when the text holds it.
@@ -211,40 +222,45 @@ func renderCredential(c NewCredentialBlock, pemExpr hclwrite.Tokens, in hclLayou
 	return b.String()
 }
 
-// RemoveCredential removes the one credentials block of r that match selects, with the blank
-// lines next to it (comment lines above it stay); it never removes the last block.
+// RemoveCredential removes the one credential of r that match selects; it never removes the
+// last one. A credentials block goes with the blank lines next to it, an element of data with
+// its separator; comment lines above either stay.
 func (w *Workspace) RemoveCredential(r *CredentialsResource, match func(CredentialBlock) bool) (Edit, error) {
-	res, err := w.locate(r)
+	ed, err := w.locate(r)
 	if err != nil {
 		return Edit{}, err
 	}
-	if len(res.blocks) == 1 {
+	return ed.remove(match)
+}
+
+func (r *hclResource) remove(match func(CredentialBlock) bool) (Edit, error) {
+	if len(r.blocks) == 1 {
 		return Edit{}, fmt.Errorf("%w of %s (%s): the client would be left with no key; add its new credential first",
-			ErrLastCredential, res.public.Address, res.top.where())
+			ErrLastCredential, r.public.Address, r.top.where())
 	}
-	i, err := res.only(match)
+	i, err := r.public.only(match)
 	if err != nil {
 		return Edit{}, err
 	}
-	start, end, err := res.removal(i)
+	start, end, err := r.removal(i)
 	if err != nil {
 		return Edit{}, err
 	}
-	after := slices.Concat(res.src()[:start], res.src()[end:])
+	after := slices.Concat(r.src()[:start], r.src()[end:])
 	var keep []int
-	for j := range res.blocks {
+	for j := range r.blocks {
 		if j != i {
 			keep = append(keep, j)
 		}
 	}
-	return w.finish(res, after, keep, nil)
+	return r.finish(after, keep, nil)
 }
 
 // only returns the index of the one credential match selects.
-func (r *hclResource) only(match func(CredentialBlock) bool) (int, error) {
+func (r *CredentialsResource) only(match func(CredentialBlock) bool) (int, error) {
 	var hits []int
 	var lines []string
-	for i, c := range r.public.Credentials {
+	for i, c := range r.Credentials {
 		if match(c) {
 			hits = append(hits, i)
 			lines = append(lines, strconv.Itoa(c.Line))
@@ -252,12 +268,12 @@ func (r *hclResource) only(match func(CredentialBlock) bool) (int, error) {
 	}
 	switch len(hits) {
 	case 0:
-		return 0, fmt.Errorf("no credentials block of %s (%s) is the one to remove; nothing was changed", r.public.Address, r.top.where())
+		return 0, fmt.Errorf("no credential of %s (%s) is the one to remove; nothing was changed", r.Address, r.File)
 	case 1:
 		return hits[0], nil
 	}
-	return 0, fmt.Errorf("%d credentials blocks of %s match the one to remove (lines %s); rekey removes exactly one and will not guess",
-		len(hits), r.public.Address, strings.Join(lines, ", "))
+	return 0, fmt.Errorf("%d credentials of %s match the one to remove (lines %s); rekey removes exactly one and will not guess",
+		len(hits), r.Address, strings.Join(lines, ", "))
 }
 
 // removal returns the byte span that removing block i drops: its lines and the blank lines
@@ -290,12 +306,13 @@ func (r *hclResource) ownLines(b *hclsyntax.Block) (int, int, error) {
 
 // finish re-parses the edited file and checks that the resource reads back as intended — the
 // kept blocks byte-identical and in order, the added block as asked — before returning the Edit.
-func (w *Workspace) finish(r *hclResource, after []byte, keep []int, added *CredentialBlock) (Edit, error) {
-	f, err := parseHCLFile(r.top.file.path, after)
+func (r *hclResource) finish(after []byte, keep []int, added *CredentialBlock) (Edit, error) {
+	path := r.top.file.path
+	f, err := parseHCLFile(path, after)
 	if err != nil {
 		return Edit{}, fmt.Errorf("internal error: the edited file does not parse, nothing was written: %w", err)
 	}
-	got, err := readResource(hclTop{file: f, index: r.top.index, block: f.body.Blocks[r.top.index]})
+	got, err := readResource(r.w, hclTop{file: f, index: r.top.index, block: f.body.Blocks[r.top.index]}, r.rel, r.public.Address)
 	if err != nil {
 		return Edit{}, fmt.Errorf("internal error: the edited resource does not read back, nothing was written: %w", err)
 	}
@@ -303,7 +320,7 @@ func (w *Workspace) finish(r *hclResource, after []byte, keep []int, added *Cred
 		return Edit{}, fmt.Errorf("internal error: editing %s would change credentials it must keep, nothing was written", r.public.Address)
 	}
 	before := r.src()
-	return Edit{File: r.top.file.path, Before: before, After: after, Diff: UnifiedDiff(filepath.Base(r.top.file.path), before, after)}, nil
+	return Edit{File: path, Before: before, After: after, Diff: UnifiedDiff(r.w.relName(path), before, after)}, nil
 }
 
 // keeps says whether got holds exactly r's blocks listed in keep, byte for byte, then added.

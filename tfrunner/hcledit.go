@@ -2,6 +2,7 @@ package tfrunner
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -29,12 +30,18 @@ const (
 	PEMFile
 )
 
-// Workspace is the parsed set of .tf files of one folder.
+// Workspace is the parsed set of .tf and .tfvars files of one folder.
 type Workspace struct {
-	dir   string
-	files []*hclFile
-	json  []string // .tf.json files that mention auth0_client_credentials: rekey does not edit them
+	dir        string
+	files      []*hclFile
+	json       []string   // .tf.json files that mention auth0_client_credentials: rekey does not edit them
+	tfvars     []*hclFile // terraform.tfvars, then *.auto.tfvars in name order: later ones win
+	tfvarsJSON []string   // terraform.tfvars.json and *.auto.tfvars.json, which rekey does not edit
+	modules    *moduleCache
 }
+
+// moduleCache holds the local modules a workspace's module calls read, by folder.
+type moduleCache struct{ byDir map[string]*Workspace }
 
 // CredentialsResource is one auth0_client_credentials resource and its private_key_jwt credentials.
 type CredentialsResource struct {
@@ -44,6 +51,7 @@ type CredentialsResource struct {
 	ClientRef   string            // e.g. auth0_client.billing when client_id = auth0_client.billing.id, else ""
 	Credentials []CredentialBlock // the credentials blocks in file order
 	PEMStyle    PEMStyle          // how the last block gives its PEM: the style new blocks use
+	instance    bool              // found by its state address (Workspace.Credentials): edits find it so again
 }
 
 // CredentialBlock is one credentials block inside private_key_jwt, with its literal values.
@@ -168,37 +176,134 @@ type hclFile struct {
 	body *hclsyntax.Body
 }
 
-// LoadWorkspace parses every *.tf file in dir (not in subfolders).
+// LoadWorkspace parses every *.tf file in dir (not in subfolders), and the .tfvars files
+// Terraform reads by itself.
 func LoadWorkspace(dir string) (*Workspace, error) {
+	w, err := loadFolder(dir)
+	if err == nil {
+		w.modules = &moduleCache{byDir: map[string]*Workspace{}}
+	}
+	return w, err
+}
+
+func loadFolder(dir string) (*Workspace, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read the Terraform folder: %w", err)
 	}
 	w := &Workspace{dir: dir}
 	for _, e := range entries {
+		name := e.Name()
 		// Terraform ignores hidden files too; they include Edit.Write's temporary files.
-		isJSON := strings.HasSuffix(e.Name(), ".tf.json")
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") && !isJSON || strings.HasPrefix(e.Name(), ".") {
+		if e.IsDir() || strings.HasPrefix(name, ".") {
 			continue
 		}
-		path := filepath.Join(dir, e.Name())
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		if isJSON {
-			if bytes.Contains(src, []byte(`"auth0_client_credentials"`)) {
+		path := filepath.Join(dir, name)
+		switch {
+		case strings.HasSuffix(name, ".tf.json"):
+			if src, err := os.ReadFile(path); err != nil {
+				return nil, fmt.Errorf("read %s: %w", path, err)
+			} else if bytes.Contains(src, []byte(`"auth0_client_credentials"`)) {
 				w.json = append(w.json, path)
 			}
-			continue
+		case name == "terraform.tfvars.json" || strings.HasSuffix(name, ".auto.tfvars.json"):
+			w.tfvarsJSON = append(w.tfvarsJSON, path)
+		case strings.HasSuffix(name, ".tf"):
+			f, err := readHCLFile(path)
+			if err != nil {
+				return nil, err
+			}
+			w.files = append(w.files, f)
+		case name == "terraform.tfvars" || strings.HasSuffix(name, ".auto.tfvars"):
+			f, err := readHCLFile(path)
+			if err != nil {
+				return nil, err
+			}
+			w.tfvars = append(w.tfvars, f)
 		}
-		f, err := parseHCLFile(path, src)
-		if err != nil {
-			return nil, err
-		}
-		w.files = append(w.files, f)
 	}
+	// terraform.tfvars comes first; os.ReadDir sorts the rest by name, as Terraform does.
+	slices.SortStableFunc(w.tfvars, func(a, b *hclFile) int {
+		return boolRank(filepath.Base(b.path) == "terraform.tfvars") - boolRank(filepath.Base(a.path) == "terraform.tfvars")
+	})
 	return w, nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func readHCLFile(path string) (*hclFile, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return parseHCLFile(path, src)
+}
+
+// module returns the parsed local module in dir, read once.
+func (w *Workspace) module(dir string) (*Workspace, error) {
+	dir = filepath.Clean(dir)
+	if m, ok := w.modules.byDir[dir]; ok {
+		return m, nil
+	}
+	m, err := loadFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	m.modules = w.modules
+	w.modules.byDir[dir] = m
+	return m, nil
+}
+
+// replaced is the workspace with f in place of the file of the same path, in whichever
+// folder holds it; w itself is unchanged.
+func (w *Workspace) replaced(f *hclFile) *Workspace {
+	modules := &moduleCache{byDir: map[string]*Workspace{}}
+	for dir, m := range w.modules.byDir {
+		modules.byDir[dir] = m.with(f, modules)
+	}
+	return w.with(f, modules)
+}
+
+func (w *Workspace) with(f *hclFile, modules *moduleCache) *Workspace {
+	swap := func(files []*hclFile) []*hclFile {
+		out := slices.Clone(files)
+		for i, old := range out {
+			if old.path == f.path {
+				out[i] = f
+			}
+		}
+		return out
+	}
+	c := *w
+	c.files, c.tfvars, c.modules = swap(w.files), swap(w.tfvars), modules
+	return &c
+}
+
+// relName is path relative to the workspace folder, for diffs and messages.
+func (w *Workspace) relName(path string) string {
+	if rel, err := filepath.Rel(w.dir, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.Base(path)
+}
+
+// jsonSets says whether the JSON .tfvars file at path sets the variable name.
+func jsonSets(path, name string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return true // unreadable: Terraform would fail on it, so rekey will not guess past it
+	}
+	var values map[string]json.RawMessage
+	if json.Unmarshal(data, &values) != nil {
+		return true
+	}
+	_, ok := values[name]
+	return ok
 }
 
 func parseHCLFile(path string, src []byte) (*hclFile, error) {

@@ -446,11 +446,11 @@ func TestFindCredentialsErrors(t *testing.T) {
 		{"dynamic private_key_jwt", map[string]string{"main.tf": "resource \"auth0_client_credentials\" \"billing\" {\n  client_id = \"billing-id\"\n  dynamic \"private_key_jwt\" {\n    for_each = [1]\n    content {}\n  }\n}\n"},
 			unsupported("main.tf", 3, `dynamic "private_key_jwt" block`, "write literal blocks")},
 		{"for_each", map[string]string{"main.tf": credentialsHCL("billing", `"billing-id"`, "  for_each  = toset([\"x\"])\n", "")},
-			unsupported("main.tf", 3, "uses for_each", "without for_each or count")},
+			unsupported("main.tf", 3, "uses for_each", "the same for every instance", "--manual-edit")},
 		{"count", map[string]string{"main.tf": credentialsHCL("billing", `"billing-id"`, "  count = 1\n", "")},
-			unsupported("main.tf", 3, "uses count", "without for_each or count")},
+			unsupported("main.tf", 3, "uses count", "the same for every instance", "--manual-edit")},
 		{"pem from a variable", map[string]string{"main.tf": credentialsHCL("billing", `"billing-id"`, "", credentialHCL("a", "var.pem"))},
-			unsupported("main.tf", 8, "pem = var.pem in the credentials block at line 5", "literal values")},
+			unsupported("main.tf", 8, "pem = var.pem gives auth0_client_credentials.billing exactly one key", "+    dynamic \"credentials\" {", "+      for_each = var.pems", "give var.pems today's key")},
 		{"name from a template", map[string]string{"main.tf": credentialsHCL("billing", `"billing-id"`, "",
 			"    credentials {\n      name            = \"${var.env}-key\"\n      credential_type = \"public_key\"\n      pem             = "+heredocPEM+"\n    }\n")},
 			unsupported("main.tf", 6, `name = "${var.env}-key" in the credentials block at line 5`, "literal values")},
@@ -650,8 +650,8 @@ func TestRemoveCredentialRefuses(t *testing.T) {
 		want  string
 	}{
 		{"the last block", credentialsHCL("billing", `"billing-id"`, "", ""), named("current"), "the client would be left with no key"},
-		{"no match", two, named("c"), "no credentials block of auth0_client_credentials.billing"},
-		{"two matches", two, func(tfrunner.CredentialBlock) bool { return true }, "2 credentials blocks of auth0_client_credentials.billing match the one to remove (lines 5, 18)"},
+		{"no match", two, named("c"), "no credential of auth0_client_credentials.billing"},
+		{"two matches", two, func(tfrunner.CredentialBlock) bool { return true }, "2 credentials of auth0_client_credentials.billing match the one to remove (lines 5, 18)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package tfrunner
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -42,7 +45,7 @@ func (w *Workspace) FindCredentials(clientID string, resolve func(ref string) (s
 				"the override file %s declares it too, and Terraform merges that block over the one in %s, so an edit there may not take effect; move what the override sets into the resource, or rotate with --manual-edit",
 				filepath.Base(o.file.path), filepath.Base(found[0].file.path))}
 		}
-		r, err := readResource(found[0])
+		r, err := readResource(w, found[0], "", "")
 		if err != nil {
 			return nil, err
 		}
@@ -218,10 +221,13 @@ func hclLiteralString(expr hclsyntax.Expression) (string, bool) {
 	return v.AsString(), true
 }
 
-// hclResource is a credentials resource with what edits need beyond CredentialsResource.
+// hclResource is a credentials resource with literal credentials blocks, with what edits
+// need beyond CredentialsResource.
 type hclResource struct {
 	public     *CredentialsResource
+	w          *Workspace
 	top        hclTop
+	rel        string             // the folder of the module that declares it, relative to the root
 	blocks     []*hclsyntax.Block // the credentials blocks, in file order
 	filePrefix string             // "${path.module}/" when the last block's file() path starts so
 }
@@ -232,16 +238,14 @@ func (r *hclResource) unsupported(line int, format string, args ...any) error {
 	return &UnsupportedError{Address: r.public.Address, File: r.public.File, Line: line, Reason: fmt.Sprintf(format, args...)}
 }
 
-// readResource reads a credentials resource, or says why rekey cannot edit it safely.
-func readResource(t hclTop) (*hclResource, error) {
-	r := &hclResource{top: t, public: &CredentialsResource{Address: t.address(), File: t.file.path}}
+// readResource reads a credentials resource declared in the module folder rel, or says why
+// rekey cannot edit it safely.
+func readResource(w *Workspace, t hclTop, rel, address string) (*hclResource, error) {
+	r := &hclResource{w: w, top: t, rel: rel, public: &CredentialsResource{Address: cmp.Or(address, t.address()), File: t.file.path, instance: address != ""}}
 	body := t.block.Body
 	if attr, ok := body.Attributes["client_id"]; ok {
 		r.public.ClientID, _ = hclLiteralString(attr.Expr)
 		r.public.ClientRef = clientRefOf(attr.Expr)
-	}
-	if attr := instancesArg(body); attr != nil {
-		return nil, r.unsupported(attr.SrcRange.Start.Line, "it uses %s, so one block stands for several resources; give this client its own auth0_client_credentials resource without for_each or count, with literal credentials blocks", attr.Name)
 	}
 	pkj, err := r.nestedBlocks(body, "private_key_jwt", t.block.TypeRange.Start.Line)
 	if err != nil {
@@ -257,6 +261,9 @@ func readResource(t hclTop) (*hclResource, error) {
 		if err := r.readCredential(b); err != nil {
 			return nil, err
 		}
+	}
+	if attr := instancesArg(body); attr != nil {
+		return nil, r.unsupported(attr.SrcRange.Start.Line, "it uses %s, and its literal credentials blocks are the same for every instance, so a key added there is added to every client; feed each instance its own keys (a dynamic \"credentials\" block over each.value's keys, see README), or rotate with --manual-edit", attr.Name)
 	}
 	return r, nil
 }
@@ -298,6 +305,13 @@ func (r *hclResource) readCredential(b *hclsyntax.Block) error {
 			}
 		case attr.Name == "pem":
 			c.PEM, c.PEMIsFile, r.filePrefix, ok = readPEM(attr.Expr)
+			if c.PEMIsFile {
+				c.PEM = rootPath(r.filePrefix, r.rel, c.PEM)
+			}
+			if !ok && len(attr.Expr.Variables()) > 0 {
+				return r.unsupported(attr.SrcRange.Start.Line, "pem = %s gives %s exactly one key, so it cannot hold the current key and the new one at once, which a rotation without downtime needs. %s",
+					r.src().text(attr.Expr.Range()), r.public.Address, singleKeyFix(r.src(), b, attr))
+			}
 		}
 		if !ok {
 			return r.unsupported(attr.SrcRange.Start.Line, "%s = %s in the credentials block at line %d is an expression rekey cannot read; write the block with literal values (pem as a heredoc or file(\"path\"))",
@@ -315,7 +329,7 @@ func (r *hclResource) readCredential(b *hclsyntax.Block) error {
 // readPEM reads a pem argument: literal text, or the path of file("path"), with the
 // "${path.module}/" prefix the path was written with, if any.
 func readPEM(expr hclsyntax.Expression) (value string, isFile bool, prefix string, ok bool) {
-	call, isCall := expr.(*hclsyntax.FunctionCallExpr)
+	call, isCall := unwrapTrim(expr).(*hclsyntax.FunctionCallExpr)
 	if !isCall {
 		value, ok = hclLiteralString(expr)
 		return value, false, "", ok
@@ -377,4 +391,79 @@ func (w *Workspace) Declaration(address string) (file string, line int, ok bool)
 		return t.file.path, t.block.TypeRange.Start.Line, true
 	}
 	return "", 0, false
+}
+
+// Credentials finds the client's credentials: the root-module resource whose client_id names
+// it (FindCredentials), or else the one resource instance the state records for it, read
+// where it is configured (a for_each instance, a module, a dynamic block fed by data). The
+// error is the more specific of the two.
+func (w *Workspace) Credentials(clientID string, state *tfjson.State) (*CredentialsResource, error) {
+	r, err := w.FindCredentials(clientID, ClientResolver(state))
+	var syntax *SyntaxError
+	var ambiguous *AmbiguousError
+	if err == nil || errors.As(err, &syntax) || errors.As(err, &ambiguous) {
+		return r, err
+	}
+	addresses := CredentialsAddresses(state, clientID)
+	if len(addresses) != 1 {
+		return nil, err
+	}
+	ed, instErr := w.editorFor(addresses[0])
+	if instErr != nil {
+		return nil, instErr
+	}
+	return ed.resource(), nil
+}
+
+// editorFor reads the resource instance at a state address where it is configured.
+func (w *Workspace) editorFor(address string) (credentialEditor, error) {
+	ed, err := w.readInstance(address)
+	var unsupported *UnsupportedError
+	if errors.As(err, &unsupported) && unsupported.Address == "" {
+		unsupported.Address = address
+	}
+	return ed, err
+}
+
+func (w *Workspace) readInstance(address string) (credentialEditor, error) {
+	in, err := w.findInstance(address)
+	if err != nil {
+		return nil, err
+	}
+	var dynamic *hclsyntax.Block
+	literal := 0
+	for _, pkj := range in.top.block.Body.Blocks {
+		for _, b := range pkj.Body.Blocks {
+			switch {
+			case pkj.Type != "private_key_jwt":
+			case b.Type == "dynamic" && slices.Equal(b.Labels, []string{"credentials"}):
+				dynamic = b
+			case b.Type == "credentials":
+				literal++
+			}
+		}
+	}
+	if dynamic == nil {
+		r, err := readResource(w, in.top, in.sc.rel, address)
+		for sc := in.sc; err == nil && sc.parent != nil; sc = sc.parent {
+			if sc.each != nil {
+				return nil, &UnsupportedError{Address: address, File: sc.parent.fileOf(sc.call.Range()).path, Line: sc.call.TypeRange.Start.Line, Reason: fmt.Sprintf(
+					"the module's credentials blocks are literal, the same for every instance of module.%s, so a key added there is added to every client; pass each instance its keys as data (a dynamic \"credentials\" block over a module variable, see README), or rotate with --manual-edit", sc.call.Labels[0])}
+			}
+		}
+		return r, err
+	}
+	if literal > 0 {
+		return nil, &UnsupportedError{Address: address, File: in.top.file.path, Line: dynamic.TypeRange.Start.Line, Reason: "private_key_jwt mixes literal credentials blocks with a dynamic one; keep one kind"}
+	}
+	public := &CredentialsResource{Address: address, instance: true}
+	if attr, ok := in.top.block.Body.Attributes["client_id"]; ok {
+		if d, err := in.sc.follow(in.each, attr.Expr); err == nil {
+			public.ClientID, _ = hclLiteralString(d.expr)
+			if d.sc.parent == nil {
+				public.ClientRef = clientRefOf(d.expr)
+			}
+		}
+	}
+	return readDynamic(w, in, public, dynamic)
 }
