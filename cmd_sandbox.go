@@ -42,7 +42,7 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 	terraform := fs.String("terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed into the user cache)")
 	provider := fs.String("provider", "", "auth0 provider binary (terraform-provider-auth0_vX.Y.Z) for the workspace (default: $"+sandbox.ProviderEnv+", else the public registry when reachable, else rekey's stand-in)")
 	noTerraform := fs.Bool("no-terraform", false, "run the tenant alone, seeded directly, without a Terraform workspace")
-	layout := fs.String("layout", string(sandbox.LayoutLiteral), "how the new workspace declares the credentials: literal (a resource per client, literal blocks) or for_each (keys as data in locals, one for_each resource, a dynamic block)")
+	layout := fs.String("layout", string(sandbox.LayoutLiteral), "how the new workspace declares the credentials: "+sandbox.LayoutNames()+" (see README, \"Your Terraform layout\")")
 	verbose := fs.Bool("v", false, "show Terraform's output while the workspace is prepared")
 	logRequests := fs.Bool("log-requests", false, "print a line for each request once the sandbox is ready: method, path and the caller's product (e.g. Terraform-Provider-Auth0/1.54.1)")
 	var faults faultFlags

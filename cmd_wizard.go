@@ -41,7 +41,7 @@ func runWizard(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.keyDir, "key-dir", "", "folder for new private keys (default: ~/.local/share/rekey/keys)")
 	fs.StringVar(&f.terraform, "terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed)")
 	fs.BoolVar(&f.plain, "plain", false, "plain, accessible display: no colour, ASCII markers")
-	layout := fs.String("layout", string(sandbox.LayoutLiteral), "with --sandbox: how its workspace declares the credentials, literal or for_each (rekey then asks you for each HCL edit)")
+	layout := fs.String("layout", string(sandbox.LayoutLiteral), "with --sandbox: how its workspace declares the credentials: "+sandbox.LayoutNames())
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err

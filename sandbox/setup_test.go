@@ -263,34 +263,41 @@ func setupThroughTerraform(t *testing.T, provider Provider) {
 	}
 }
 
-// TestSetupForEachLayout: the for_each layout seeds the same clients through Terraform with
-// the real provider (and the stand-in), fmt clean, with a clean plan, each client's
-// credentials one instance of auth0_client_credentials.all.
-func TestSetupForEachLayout(t *testing.T) {
-	for name, provider := range map[string]func(*testing.T) Provider{"real": realProvider, "stand-in": standIn} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			tf := &TerraformOptions{Binary: tftest.Terraform(t), Provider: provider(t), Layout: LayoutForEach}
-			srv, m, err := Setup(context.Background(), dir, SetupOptions{Terraform: tf})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			if len(m.Clients) != 4 {
-				t.Fatalf("manifest: %d clients", len(m.Clients))
-			}
-			if fmtOut, err := exec.Command(tf.Binary.Path, "fmt", "-check", "-diff", m.TerraformDir).CombinedOutput(); err != nil {
-				t.Errorf("the workspace is not terraform fmt clean: %v\n%s", err, fmtOut)
-			}
-			assertNoChanges(t, dir, srv, m)
-			list := exec.Command(tf.Binary.Path, "state", "list")
-			list.Dir = m.TerraformDir
-			out, err := list.Output()
-			if err != nil || !strings.Contains(string(out), `auth0_client_credentials.all["billing-worker"]`) {
-				t.Errorf("terraform state list: %v\n%s", err, out)
-			}
-		})
+// TestSetupLayouts: every layout seeds the same clients through Terraform with the real
+// provider (and the stand-in), fmt clean, with a clean plan, billing-worker's credentials at
+// the address the layout gives them.
+func TestSetupLayouts(t *testing.T) {
+	addresses := map[Layout]string{
+		LayoutLiteral: "auth0_client_credentials.billing_worker", LayoutFile: "auth0_client_credentials.billing_worker",
+		LayoutForEach: `auth0_client_credentials.all["billing-worker"]`, LayoutDynamic: "auth0_client_credentials.billing_worker",
+		LayoutModule: `module.m2m["billing-worker"].auth0_client_credentials.this`,
+	}
+	for _, layout := range Layouts {
+		for name, provider := range map[string]func(*testing.T) Provider{"real": realProvider, "stand-in": standIn} {
+			t.Run(string(layout)+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				tf := &TerraformOptions{Binary: tftest.Terraform(t), Provider: provider(t), Layout: layout}
+				srv, m, err := Setup(context.Background(), dir, SetupOptions{Terraform: tf})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer srv.Close()
+				if len(m.Clients) != 4 {
+					t.Fatalf("manifest: %d clients", len(m.Clients))
+				}
+				if fmtOut, err := exec.Command(tf.Binary.Path, "fmt", "-recursive", "-check", "-diff", m.TerraformDir).CombinedOutput(); err != nil {
+					t.Errorf("the workspace is not terraform fmt clean: %v\n%s", err, fmtOut)
+				}
+				assertNoChanges(t, dir, srv, m)
+				list := exec.Command(tf.Binary.Path, "state", "list")
+				list.Dir = m.TerraformDir
+				out, err := list.Output()
+				if err != nil || !strings.Contains(string(out), addresses[layout]+"\n") {
+					t.Errorf("terraform state list: %v\n%s\nwant %s", err, out, addresses[layout])
+				}
+			})
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,28 +30,46 @@ type TerraformOptions struct {
 	Layout   Layout    // how main.tf declares the credentials; "" is LayoutLiteral
 }
 
-// Layout is how the sandbox's main.tf declares the clients' credentials.
+// Layout is how the sandbox's workspace declares the clients' credentials.
 type Layout string
 
-// The layouts.
+// The layouts: each is one way teams write their credentials, and rekey edits each where the
+// keys are declared.
 const (
 	// LayoutLiteral gives each client its own auth0_client_credentials resource with literal
-	// credentials blocks, as the rotation guide does.
+	// credentials blocks and heredoc PEMs, as the rotation guide does.
 	LayoutLiteral Layout = "literal"
+	// LayoutFile is LayoutLiteral with each PEM in a file: pem = file("${path.module}/keys/….pem").
+	LayoutFile Layout = "file"
 	// LayoutForEach declares every client's keys in a map in locals, and one
 	// auth0_client_credentials resource with for_each over it and a dynamic credentials block.
 	LayoutForEach Layout = "for_each"
+	// LayoutDynamic gives each client a resource whose dynamic credentials block iterates a
+	// variable set in terraform.tfvars: the name and PEM file of each key.
+	LayoutDynamic Layout = "dynamic"
+	// LayoutModule manages each client's credentials in a local module, called with for_each
+	// over a map in locals that passes each client its keys (pem = trimspace(file(…))).
+	LayoutModule Layout = "module"
 )
 
 // Layouts are the layouts ParseLayout accepts.
-var Layouts = []Layout{LayoutLiteral, LayoutForEach}
+var Layouts = []Layout{LayoutLiteral, LayoutFile, LayoutForEach, LayoutDynamic, LayoutModule}
 
 // ParseLayout reads a --layout value.
 func ParseLayout(s string) (Layout, error) {
 	if l := Layout(s); slices.Contains(Layouts, l) {
 		return l, nil
 	}
-	return "", fmt.Errorf("layout %q: choose %s or %s", s, LayoutLiteral, LayoutForEach)
+	return "", fmt.Errorf("layout %q: choose one of %s", s, LayoutNames())
+}
+
+// LayoutNames lists the layouts for messages and help: "literal, file, …".
+func LayoutNames() string {
+	names := make([]string, len(Layouts))
+	for i, l := range Layouts {
+		names[i] = string(l)
+	}
+	return strings.Join(names, ", ")
 }
 
 // workspaceTemplates write main.tf in each layout; both declare the provider and each client
@@ -80,9 +99,11 @@ resource "auth0_client" "{{.Resource}}" {
 }
 {{end}}
 
-{{- /* literal: ordinary HCL, as a team would write it by hand following the rotation guide:
-one auth0_client and one auth0_client_credentials each. */ -}}
-{{- define "literal"}}# The sandbox's clients and their Private Key JWT credentials, managed by Terraform.
+{{- /* literal and file: ordinary HCL, as a team would write it by hand following the rotation
+guide: one auth0_client and one auth0_client_credentials each. */ -}}
+{{- define "literal"}}{{template "blocks" .}}{{end}}
+{{- define "file"}}{{template "blocks" .}}{{end}}
+{{- define "blocks"}}# The sandbox's clients and their Private Key JWT credentials, managed by Terraform.
 {{template "provider"}}
 {{- range .}}{{template "client" .}}
 resource "auth0_client_credentials" "{{.Resource}}" {
@@ -96,12 +117,133 @@ resource "auth0_client_credentials" "{{.Resource}}" {
       credential_type        = "public_key"
       algorithm              = "RS256"
       parse_expiry_from_cert = {{.ParseExpiry}}
+{{- if .PEMFile}}
+      pem                    = file("${path.module}/{{.PEMFile}}")
+{{- else}}
       pem                    = <<EOF
 {{.PEM}}EOF
+{{- end}}
     }
   }
 }
 {{end}}{{end}}
+
+{{- /* dynamic: a resource per client, its keys a variable that terraform.tfvars sets. */ -}}
+{{- define "dynamic"}}# The sandbox's clients and their Private Key JWT credentials, managed by Terraform: each
+# client's keys are a variable, set in terraform.tfvars.
+{{template "provider"}}
+{{- range .}}{{template "client" .}}
+variable "{{.Resource}}_keys" {
+  description = "The public keys of {{.Name}}: a name and a PEM file each."
+  type = list(object({
+    name                   = string
+    pem_file               = string
+    parse_expiry_from_cert = bool
+  }))
+}
+
+resource "auth0_client_credentials" "{{.Resource}}" {
+  client_id = auth0_client.{{.Resource}}.id
+
+  authentication_method = "private_key_jwt"
+
+  private_key_jwt {
+    dynamic "credentials" {
+      for_each = var.{{.Resource}}_keys
+      iterator = key
+      content {
+        name                   = key.value.name
+        credential_type        = "public_key"
+        algorithm              = "RS256"
+        parse_expiry_from_cert = key.value.parse_expiry_from_cert
+        pem                    = file(key.value.pem_file)
+      }
+    }
+  }
+}
+{{end}}{{end}}
+
+{{- define "dynamic.tfvars"}}# The public keys of each client.
+{{- range .}}
+{{.Resource}}_keys = [
+  { name = "{{.CredentialName}}", pem_file = "{{.PEMFile}}", parse_expiry_from_cert = {{.ParseExpiry}} },
+]
+{{- end}}
+{{end}}
+
+{{- /* module: a local module manages the credentials, one instance per client. */ -}}
+{{- define "module"}}# The sandbox's clients, and their Private Key JWT credentials managed by the m2m module: one
+# instance per client, passed its keys.
+{{template "provider"}}
+{{- range .}}{{template "client" .}}{{end}}
+locals {
+  m2m = {
+{{- range .}}
+    "{{.Name}}" = {
+      client_id = auth0_client.{{.Resource}}.id
+      keys = [
+        {
+          name                   = "{{.CredentialName}}"
+          parse_expiry_from_cert = {{.ParseExpiry}}
+          pem                    = trimspace(file("${path.module}/{{.PEMFile}}"))
+        },
+      ]
+    }
+{{- end}}
+  }
+}
+
+module "m2m" {
+  source   = "./modules/m2m"
+  for_each = local.m2m
+
+  client_id = each.value.client_id
+  keys      = each.value.keys
+}
+{{end}}
+
+{{- define "module.m2m"}}# One client's Private Key JWT credentials: every key in var.keys is attached.
+terraform {
+  required_providers {
+    auth0 = {
+      source = "auth0/auth0"
+    }
+  }
+}
+
+variable "client_id" {
+  description = "The client whose credentials these are."
+  type        = string
+}
+
+variable "keys" {
+  description = "The client's public keys."
+  type = list(object({
+    name                   = string
+    parse_expiry_from_cert = bool
+    pem                    = string
+  }))
+}
+
+resource "auth0_client_credentials" "this" {
+  client_id = var.client_id
+
+  authentication_method = "private_key_jwt"
+
+  private_key_jwt {
+    dynamic "credentials" {
+      for_each = var.keys
+      content {
+        name                   = credentials.value.name
+        credential_type        = "public_key"
+        algorithm              = "RS256"
+        parse_expiry_from_cert = credentials.value.parse_expiry_from_cert
+        pem                    = credentials.value.pem
+      }
+    }
+  }
+}
+{{end}}
 
 {{- /* for_each: the keys are data in locals, the resource one instance per client, its
 credentials a dynamic block. */ -}}
@@ -149,32 +291,58 @@ resource "auth0_client_credentials" "all" {
 }
 {{end}}`))
 
-// workspaceEntry is one seeded client as the template needs it.
+// workspaceEntry is one seeded client as the templates need it.
 type workspaceEntry struct {
 	Resource, Name, CredentialName, PEM string
+	PEMFile                             string // keys/NAME.pem, relative to the workspace, in the layouts that read files
 	ParseExpiry                         bool
 }
 
-// writeWorkspace writes dir/terraform/main.tf for the seeded clients in layout.
+// layoutFiles are the files each layout writes besides main.tf, by template name.
+var layoutFiles = map[Layout]map[string]string{
+	LayoutDynamic: {"terraform.tfvars": "dynamic.tfvars"},
+	LayoutModule:  {filepath.Join("modules", "m2m", "main.tf"): "module.m2m"},
+}
+
+// writeWorkspace writes dir/terraform for the seeded clients in layout: main.tf, the layout's
+// other files, and the public keys the layouts that read files read.
 func writeWorkspace(dir string, seeded []seededClient, layout Layout) error {
-	var entries []workspaceEntry
-	for _, sc := range seeded {
-		entries = append(entries, workspaceEntry{
-			Resource: strings.ReplaceAll(sc.name, "-", "_"), Name: sc.name, CredentialName: sc.credentialName,
-			PEM: sc.pem, ParseExpiry: sc.certDays > 0,
-		})
-	}
 	if layout == "" {
 		layout = LayoutLiteral
 	}
-	var b strings.Builder
-	if err := workspaceTemplates.ExecuteTemplate(&b, string(layout), entries); err != nil {
-		return err
+	tfDir := filepath.Join(dir, terraformDir)
+	files := map[string][]byte{}
+	var entries []workspaceEntry
+	for _, sc := range seeded {
+		e := workspaceEntry{
+			Resource: strings.ReplaceAll(sc.name, "-", "_"), Name: sc.name, CredentialName: sc.credentialName,
+			PEM: sc.pem, ParseExpiry: sc.certDays > 0,
+		}
+		if layout != LayoutLiteral && layout != LayoutForEach {
+			e.PEMFile = "keys/" + sc.name + ".pem"
+			files[filepath.FromSlash(e.PEMFile)] = []byte(sc.pem)
+		}
+		entries = append(entries, e)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, terraformDir), 0o700); err != nil {
-		return err
+	templates := map[string]string{workspaceFile: string(layout)}
+	maps.Copy(templates, layoutFiles[layout])
+	for name, tmpl := range templates {
+		var b strings.Builder
+		if err := workspaceTemplates.ExecuteTemplate(&b, tmpl, entries); err != nil {
+			return err
+		}
+		files[name] = []byte(b.String())
 	}
-	return atomicfile.Write(filepath.Join(dir, terraformDir, workspaceFile), []byte(b.String()), 0o644)
+	for name, data := range files {
+		path := filepath.Join(tfDir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		if err := atomicfile.Write(path, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // terraformEnv is what Terraform needs to reach the sandbox; cliConfig, when set, installs

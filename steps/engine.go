@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	tfjson "github.com/hashicorp/terraform-json"
+
 	"rekey/sysconfig"
 	"rekey/tenant"
 	"rekey/tfrunner"
@@ -57,10 +59,10 @@ type engine struct {
 	j           *Journal
 	client      tenant.Client
 	runner      *tfrunner.Runner
-	sys         *sysconfig.File                 // nil when the operator keeps the system config by hand
-	resolve     func(ref string) (string, bool) // auth0_client address → client id, read from the state once
-	closeOutput func()                          // ends the forwarding of Terraform's output
-	lateAudit   error                           // an earlier rotation's audit record still cannot be written
+	sys         *sysconfig.File // nil when the operator keeps the system config by hand
+	state       *tfjson.State   // the Terraform state, read once: where the client's credentials are
+	closeOutput func()          // ends the forwarding of Terraform's output
+	lateAudit   error           // an earlier rotation's audit record still cannot be written
 }
 
 // Rotate runs (or resumes) the rotation of opts.Client; a rerun of a rotation that already

@@ -330,20 +330,21 @@ func (e *engine) credentialsResource(ctx context.Context) (*tfrunner.Credentials
 }
 
 // workspace loads the HCL and finds the client's credentials resource through the state. The
-// state is read once per run: the ids of auth0_client resources do not change in a rotation.
+// state is read once per run: the ids of auth0_client resources and the address of the
+// client's credentials do not change in a rotation.
 func (e *engine) workspace(ctx context.Context) (*tfrunner.Workspace, *tfrunner.CredentialsResource, error) {
-	if e.resolve == nil {
+	if e.state == nil {
 		state, err := e.runner.State(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		e.resolve = tfrunner.ClientResolver(state)
+		e.state = state
 	}
 	ws, err := tfrunner.LoadWorkspace(e.opts.TerraformDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := ws.FindCredentials(e.client.ID, e.resolve)
+	res, err := ws.Credentials(e.client.ID, e.state)
 	if err != nil {
 		return nil, nil, err
 	}

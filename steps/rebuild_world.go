@@ -54,7 +54,7 @@ func (e *engine) observeTerraform(ctx context.Context, w *world) error {
 	if err != nil {
 		return err
 	}
-	e.resolve = tfrunner.ClientResolver(state)
+	e.state = state
 	if _, w.res, err = e.workspace(ctx); err != nil {
 		return err
 	}

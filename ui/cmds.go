@@ -148,25 +148,20 @@ func readWorkspace(ctx context.Context, tf tfrunner.Config, dir, clientID string
 		info.ResourceErr, info.ProviderErr = err, err
 		return info
 	}
-	var resolve func(string) (string, bool)
 	var stateErr error
 	var state *tfjson.State
 	if tf.Binary.Path != "" {
 		tf.Dir, tf.Output = dir, nil
 		r, err := tfrunner.New(tf)
 		if err == nil {
-			var serr error
-			if state, serr = r.State(ctx); serr == nil {
-				resolve = tfrunner.ClientResolver(state)
-			}
-			err = serr
+			state, err = r.State(ctx)
 		}
 		stateErr = err
 	}
 	ws, err := tfrunner.LoadWorkspace(dir)
 	if err == nil {
 		var res *tfrunner.CredentialsResource
-		if res, err = ws.FindCredentials(clientID, resolve); err == nil {
+		if res, err = ws.Credentials(clientID, state); err == nil {
 			info.Resource, info.Blocks = res.Address, len(res.Credentials)
 			info.Keys = map[string]steps.CurrentKey{}
 			for _, b := range res.Credentials {
