@@ -9,12 +9,12 @@ import (
 	"rekey/steps"
 )
 
-// TestRotateManualEditHeadless: on a `rekey sandbox --layout for_each` workspace (the real
+// TestRotateManualEditHeadless: on a `rekey sandbox --layout computed` workspace (the real
 // provider), rekey rotate refuses without --manual-edit and names the flag and the state
 // address; with it, it prints the edit to make, writes the new public key beside the HCL, and
 // stops with exit 3 and status declined, the attach step recorded for the next run.
 func TestRotateManualEditHeadless(t *testing.T) {
-	s := startCLISandbox(t, nil, "--layout", "for_each")
+	s := startCLISandbox(t, nil, "--layout", "computed")
 	out := s.run(t, s.rotate(t), nil, "")
 	if out.code != exitError || !strings.Contains(out.stderr, "--manual-edit") || !strings.Contains(out.stderr, `auth0_client_credentials.all["billing-worker"]`) {
 		t.Fatalf("without --manual-edit: exit %d\n%s", out.code, out.stderr)

@@ -13,11 +13,11 @@ import (
 	"rekey/steps"
 )
 
-// testEditorEnv makes the test binary act as $EDITOR for the for_each layout (see testEditor);
+// testEditorEnv makes the test binary act as $EDITOR for the computed layout (see testEditor);
 // its value is the file the editor's error goes to.
 const testEditorEnv = "REKEY_TEST_EDITOR"
 
-// testEditor is an operator's edit of the sandbox's for_each layout, run as $EDITOR with
+// testEditor is an operator's edit of the sandbox's computed layout, run as $EDITOR with
 // "+LINE FILE": it reads the rotation in progress from the journal beside FILE and adds the
 // new key to billing-worker's keys (before attach) or drops the old one (before retire).
 func testEditor(args []string) error {
@@ -61,11 +61,11 @@ func testEditor(args []string) error {
 	return os.WriteFile(file, []byte(text[:open]+keys+text[end:]), 0o644)
 }
 
-// TestWizardManualEditForEachLayout runs `rekey --sandbox --layout for_each` in a real
+// TestWizardManualEditComputedLayout runs `rekey --sandbox --layout computed` in a real
 // terminal (the real provider) and rotates billing-worker by making each HCL edit through
 // $EDITOR (this test binary, doing what an operator would): e opens it at the file and line
 // the wizard names, y plans, and the guard lets exactly that change through.
-func TestWizardManualEditForEachLayout(t *testing.T) {
+func TestWizardManualEditComputedLayout(t *testing.T) {
 	env, tmp := terminalEnv(t)
 	editorLog := filepath.Join(tmp, "editor.log")
 	env = append(env, "EDITOR="+testEditorEnv+"="+editorLog+" "+os.Args[0])
@@ -74,7 +74,7 @@ func TestWizardManualEditForEachLayout(t *testing.T) {
 			t.Errorf("the editor failed: %s", data)
 		}
 	})
-	tm := termtest.Start(t, 120, 40, env, "rekey --sandbox --layout for_each")
+	tm := termtest.Start(t, 120, 40, env, "rekey --sandbox --layout computed")
 	tm.WaitForText("billing-worker", 120*time.Second)
 	tm.Type("/")
 	tm.Type("billing")

@@ -50,10 +50,13 @@ const (
 	// LayoutModule manages each client's credentials in a local module, called with for_each
 	// over a map in locals that passes each client its keys (pem = trimspace(file(…))).
 	LayoutModule Layout = "module"
+	// LayoutComputed is LayoutForEach with the keys filtered by a for expression: rekey cannot
+	// trace that to the data, so the operator makes each edit (--manual-edit).
+	LayoutComputed Layout = "computed"
 )
 
 // Layouts are the layouts ParseLayout accepts.
-var Layouts = []Layout{LayoutLiteral, LayoutFile, LayoutForEach, LayoutDynamic, LayoutModule}
+var Layouts = []Layout{LayoutLiteral, LayoutFile, LayoutForEach, LayoutDynamic, LayoutModule, LayoutComputed}
 
 // ParseLayout reads a --layout value.
 func ParseLayout(s string) (Layout, error) {
@@ -247,7 +250,13 @@ resource "auth0_client_credentials" "this" {
 
 {{- /* for_each: the keys are data in locals, the resource one instance per client, its
 credentials a dynamic block. */ -}}
-{{- define "for_each"}}# The sandbox's clients and their Private Key JWT credentials, managed by Terraform: the keys
+{{- define "for_each"}}{{template "keys map" .}}{{template "all" "each.value.keys"}}{{end}}
+
+{{- /* computed: for_each, with the keys filtered by a for expression, which rekey cannot trace
+to the data: rekey asks the operator for each edit (--manual-edit). */ -}}
+{{- define "computed"}}{{template "keys map" .}}{{template "all" "[for key in each.value.keys : key if !try(key.disabled, false)]"}}{{end}}
+
+{{- define "keys map"}}# The sandbox's clients and their Private Key JWT credentials, managed by Terraform: the keys
 # are data, one auth0_client_credentials instance per client.
 {{template "provider"}}
 {{- range .}}{{template "client" .}}{{end}}
@@ -268,7 +277,9 @@ locals {
 {{- end}}
   }
 }
+{{end}}
 
+{{- define "all"}}
 resource "auth0_client_credentials" "all" {
   for_each  = local.credentials
   client_id = each.value.client_id
@@ -277,7 +288,7 @@ resource "auth0_client_credentials" "all" {
 
   private_key_jwt {
     dynamic "credentials" {
-      for_each = each.value.keys
+      for_each = {{.}}
       content {
         name                   = credentials.value.name
         credential_type        = "public_key"
@@ -318,7 +329,7 @@ func writeWorkspace(dir string, seeded []seededClient, layout Layout) error {
 			Resource: strings.ReplaceAll(sc.name, "-", "_"), Name: sc.name, CredentialName: sc.credentialName,
 			PEM: sc.pem, ParseExpiry: sc.certDays > 0,
 		}
-		if layout != LayoutLiteral && layout != LayoutForEach {
+		if layout == LayoutFile || layout == LayoutDynamic || layout == LayoutModule {
 			e.PEMFile = "keys/" + sc.name + ".pem"
 			files[filepath.FromSlash(e.PEMFile)] = []byte(sc.pem)
 		}

@@ -243,7 +243,10 @@ func (d *dataCredentials) argValue(e dataElem, b binding) (argValue, error) {
 	if b.fallback != nil {
 		return argValue{constant: b.fallback}, nil
 	}
-	return argValue{}, v.unsupported("the element at line %d has no %s, which the content block reads", v.expr.Range().Start.Line, b.item)
+	// Terraform accepts the configuration (preflight plans it), so a missing item is an
+	// optional attribute of the variable's type: null.
+	null := cty.NullVal(cty.DynamicPseudoType)
+	return argValue{constant: &null}, nil
 }
 
 // constantOr is the value of at: a constant when it is one.
