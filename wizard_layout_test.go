@@ -103,3 +103,29 @@ func TestWizardManualEditComputedLayout(t *testing.T) {
 	screen = tm.WaitForText("Rotated billing-worker", 180*time.Second)
 	assertRotatedThenQuit(t, tm, tmp, screen)
 }
+
+// TestWizardRotatesTheModuleLayout runs `rekey --sandbox --layout module` in a real terminal:
+// billing-worker's credentials are an instance of a local module called with for_each, and
+// the wizard shows that address, edits the module call's keys in locals itself, and rotates.
+func TestWizardRotatesTheModuleLayout(t *testing.T) {
+	env, tmp := terminalEnv(t)
+	tm := termtest.Start(t, 120, 40, env, "rekey --sandbox --layout module")
+	tm.WaitForText("billing-worker", 120*time.Second)
+	tm.Type("/")
+	tm.Type("billing")
+	tm.Keys("Enter")
+	tm.WaitForText(`module.m2m["billing-worker"].auth0_client_credentials.this`, 60*time.Second)
+	tm.Type("r")
+	tm.WaitForText("Start rotation", 20*time.Second)
+	tm.Keys("Enter")
+	screen := tm.WaitForText("Apply this plan to attach the new key", 180*time.Second)
+	if !strings.Contains(screen, "+ adds credential") {
+		t.Errorf("the attach screen lacks the plan's added credential:\n%s", screen)
+	}
+	tm.Type("y")
+	tm.WaitForText("Type billing-worker exactly", 180*time.Second)
+	tm.Type("billing-worker")
+	tm.Keys("Enter")
+	screen = tm.WaitForText("Rotated billing-worker", 180*time.Second)
+	assertRotatedThenQuit(t, tm, tmp, screen)
+}
