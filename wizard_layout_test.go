@@ -75,15 +75,7 @@ func TestWizardManualEditComputedLayout(t *testing.T) {
 		}
 	})
 	tm := termtest.Start(t, 120, 40, env, "rekey --sandbox --layout computed")
-	tm.WaitForText("billing-worker", 120*time.Second)
-	tm.Type("/")
-	tm.Type("billing")
-	tm.Keys("Enter")
-	tm.WaitForText(`auth0_client_credentials.all["billing-worker"]`, 60*time.Second)
-	tm.WaitForText("rekey cannot edit this layout", 5*time.Second)
-	tm.Type("r")
-	tm.WaitForText("Start rotation", 20*time.Second)
-	tm.Keys("Enter")
+	startBillingRotation(tm, `auth0_client_credentials.all["billing-worker"]`, "rekey cannot edit this layout")
 	screen := tm.WaitForText("Make this edit, then plan", 180*time.Second)
 	if !strings.Contains(screen, "e opens $EDITOR at main.tf:") {
 		t.Fatalf("the edit does not offer $EDITOR:\n%s", screen)
@@ -110,14 +102,7 @@ func TestWizardManualEditComputedLayout(t *testing.T) {
 func TestWizardRotatesTheModuleLayout(t *testing.T) {
 	env, tmp := terminalEnv(t)
 	tm := termtest.Start(t, 120, 40, env, "rekey --sandbox --layout module")
-	tm.WaitForText("billing-worker", 120*time.Second)
-	tm.Type("/")
-	tm.Type("billing")
-	tm.Keys("Enter")
-	tm.WaitForText(`module.m2m["billing-worker"].auth0_client_credentials.this`, 60*time.Second)
-	tm.Type("r")
-	tm.WaitForText("Start rotation", 20*time.Second)
-	tm.Keys("Enter")
+	startBillingRotation(tm, `module.m2m["billing-worker"].auth0_client_credentials.this`)
 	screen := tm.WaitForText("Apply this plan to attach the new key", 180*time.Second)
 	if !strings.Contains(screen, "+ adds credential") {
 		t.Errorf("the attach screen lacks the plan's added credential:\n%s", screen)
@@ -128,4 +113,20 @@ func TestWizardRotatesTheModuleLayout(t *testing.T) {
 	tm.Keys("Enter")
 	screen = tm.WaitForText("Rotated billing-worker", 180*time.Second)
 	assertRotatedThenQuit(t, tm, tmp, screen)
+}
+
+// startBillingRotation opens billing-worker once the wizard lists the clients, waits for its
+// screen to show address and each of wants, and starts a rotation.
+func startBillingRotation(tm *termtest.Terminal, address string, wants ...string) {
+	tm.WaitForText("billing-worker", 120*time.Second)
+	tm.Type("/")
+	tm.Type("billing")
+	tm.Keys("Enter")
+	tm.WaitForText(address, 60*time.Second)
+	for _, want := range wants {
+		tm.WaitForText(want, 5*time.Second)
+	}
+	tm.Type("r")
+	tm.WaitForText("Start rotation", 20*time.Second)
+	tm.Keys("Enter")
 }

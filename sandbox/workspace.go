@@ -175,30 +175,10 @@ resource "auth0_client_credentials" "{{.Resource}}" {
 {{end}}
 
 {{- /* module: a local module manages the credentials, one instance per client. */ -}}
-{{- define "module"}}# The sandbox's clients, and their Private Key JWT credentials managed by the m2m module: one
-# instance per client, passed its keys.
-{{template "provider"}}
-{{- range .}}{{template "client" .}}{{end}}
-locals {
-  m2m = {
-{{- range .}}
-    "{{.Name}}" = {
-      client_id = auth0_client.{{.Resource}}.id
-      keys = [
-        {
-          name                   = "{{.CredentialName}}"
-          parse_expiry_from_cert = {{.ParseExpiry}}
-          pem                    = trimspace(file("${path.module}/{{.PEMFile}}"))
-        },
-      ]
-    }
-{{- end}}
-  }
-}
-
+{{- define "module"}}{{template "keys map" .}}
 module "m2m" {
   source   = "./modules/m2m"
-  for_each = local.m2m
+  for_each = local.credentials
 
   client_id = each.value.client_id
   keys      = each.value.keys
@@ -257,7 +237,7 @@ to the data: rekey asks the operator for each edit (--manual-edit). */ -}}
 {{- define "computed"}}{{template "keys map" .}}{{template "all" "[for key in each.value.keys : key if !try(key.disabled, false)]"}}{{end}}
 
 {{- define "keys map"}}# The sandbox's clients and their Private Key JWT credentials, managed by Terraform: the keys
-# are data, one auth0_client_credentials instance per client.
+# are data, one instance per client.
 {{template "provider"}}
 {{- range .}}{{template "client" .}}{{end}}
 locals {
@@ -269,8 +249,12 @@ locals {
         {
           name                   = "{{.CredentialName}}"
           parse_expiry_from_cert = {{.ParseExpiry}}
+{{- if .PEMFile}}
+          pem                    = trimspace(file("${path.module}/{{.PEMFile}}"))
+{{- else}}
           pem                    = <<EOF
 {{.PEM}}EOF
+{{- end}}
         },
       ]
     }
