@@ -12,6 +12,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// span is a byte range [start, end).
+type span struct{ start, end int }
+
 // yamlDoc is a YAML system config: its bytes, where the credentials list's items lie in them,
 // and the bytes of each loaded entry, so that a new list can be spliced in and every byte
 // outside it stays as it was.
