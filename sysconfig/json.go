@@ -78,7 +78,7 @@ func checkJSON(data []byte) error {
 
 // credentialsSpan finds the value of the top-level "credentials" key in a valid JSON object.
 func credentialsSpan(data []byte) (start, end int, err error) {
-	value, found, dup, err := jsonsplice.Member(data, "credentials")
+	value, found, dup, err := jsonsplice.Lookup(data, "credentials")
 	switch {
 	case err != nil:
 		return 0, 0, err

@@ -31,6 +31,14 @@ func (w *Workspace) locate(r *CredentialsResource) (credentialEditor, error) {
 	if r.instance {
 		return w.editorFor(r.Address)
 	}
+	if strings.HasSuffix(r.File, ".tf.json") {
+		resources, _ := w.jsonResources()
+		for _, j := range resources {
+			if j.public.File == r.File && j.public.Address == r.Address {
+				return j, nil
+			}
+		}
+	}
 	for _, t := range w.topBlocks(isCredentialsResource) {
 		if t.file.path == r.File && t.address() == r.Address {
 			return readResource(w, t, "", "")

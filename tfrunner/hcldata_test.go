@@ -31,6 +31,8 @@ var layoutCases = []layoutCase{
 	{dir: "module_for_each", client: "billing-id", address: `module.m2m["billing"].auth0_client_credentials.this`, old: "billing-a", style: tfrunner.PEMFile, wantFile: "main.tf"},
 	{dir: "module_argument", client: "billing-id", address: "module.billing.auth0_client_credentials.this", old: "billing-a", style: tfrunner.PEMFile, wantFile: "main.tf"},
 	{dir: "count_default", client: "billing-id", address: "auth0_client_credentials.this[0]", old: "billing-a", style: tfrunner.PEMHeredoc, wantFile: "main.tf"},
+	{dir: "tf_json", client: "billing-id", address: "auth0_client_credentials.billing", old: "billing-a", style: tfrunner.PEMHeredoc, wantFile: "main.tf.json"},
+	{dir: "tf_json_file", client: "billing-id", address: "auth0_client_credentials.billing", old: "billing-a", style: tfrunner.PEMFile, wantFile: "credentials.tf.json"},
 }
 
 func TestLayoutsRotateGolden(t *testing.T) {
@@ -132,15 +134,16 @@ func relTo(t *testing.T, dir, file string) string {
 }
 
 // stateWith is a Terraform state holding one auth0_client_credentials instance for client at
-// address, in the child module the address names.
+// address, in the child module the address names, and client as auth0_client.billing.
 func stateWith(address, client string) *tfjson.State {
 	r := &tfjson.StateResource{Address: address, Mode: tfjson.ManagedResourceMode, Type: "auth0_client_credentials",
 		AttributeValues: map[string]any{"client_id": client}}
-	root := &tfjson.StateModule{}
+	root := &tfjson.StateModule{Resources: []*tfjson.StateResource{{Address: "auth0_client.billing", Mode: tfjson.ManagedResourceMode,
+		Type: "auth0_client", AttributeValues: map[string]any{"client_id": client}}}}
 	if i := strings.Index(address, ".auth0_client_credentials."); i > 0 {
 		root.ChildModules = []*tfjson.StateModule{{Address: address[:i], Resources: []*tfjson.StateResource{r}}}
 	} else {
-		root.Resources = []*tfjson.StateResource{r}
+		root.Resources = append(root.Resources, r)
 	}
 	return &tfjson.State{Values: &tfjson.StateValues{RootModule: root}}
 }

@@ -34,7 +34,7 @@ const (
 type Workspace struct {
 	dir        string
 	files      []*hclFile
-	json       []string   // .tf.json files that mention auth0_client_credentials: rekey does not edit them
+	json       []string   // .tf.json files that mention auth0_client_credentials
 	tfvars     []*hclFile // terraform.tfvars, then *.auto.tfvars in name order: later ones win
 	tfvarsJSON []string   // terraform.tfvars.json and *.auto.tfvars.json, which rekey does not edit
 	modules    *moduleCache
@@ -100,7 +100,6 @@ type NotFoundError struct {
 	Dir        string   // the folder searched
 	Unresolved []string // resources whose client rekey could not tell, each with the reason
 	Modules    []string // module calls, which rekey does not search
-	JSON       []string // .tf.json files that declare credentials, which rekey does not edit
 }
 
 // Error says what was searched and what to do.
@@ -112,9 +111,6 @@ func (e *NotFoundError) Error() string {
 	}
 	if len(e.Modules) > 0 {
 		msg += "; rekey edits root-module resources only and did not look inside " + strings.Join(e.Modules, ", ")
-	}
-	if len(e.JSON) > 0 {
-		msg += "; rekey does not edit JSON configuration, and " + strings.Join(e.JSON, ", ") + " declares auth0_client_credentials: rotate with --manual-edit"
 	}
 	return msg
 }

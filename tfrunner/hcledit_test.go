@@ -466,11 +466,11 @@ func TestFindCredentialsErrors(t *testing.T) {
 		{"JSON configuration", map[string]string{"main.tf": "terraform {}\n",
 			"credentials.tf.json": `{"resource": {"auth0_client_credentials": {"billing": {"client_id": "billing-id"}}}}`},
 			func(t *testing.T, err error) {
-				var e *tfrunner.NotFoundError
-				if !errors.As(err, &e) || len(e.JSON) != 1 {
-					t.Fatalf("want a NotFoundError naming the JSON file, got %#v", err)
+				var e *tfrunner.UnsupportedError
+				if !errors.As(err, &e) || !strings.HasSuffix(e.File, "credentials.tf.json") || e.Line != 1 {
+					t.Fatalf("want an UnsupportedError at credentials.tf.json:1, got %#v", err)
 				}
-				wantIn(t, err, "credentials.tf.json declares auth0_client_credentials", "--manual-edit")
+				wantIn(t, err, `no "private_key_jwt"`, `"private_key_jwt": [{"credentials": [{…}]}]`)
 			}},
 		{"credentials as an argument", map[string]string{"main.tf": pkjWith("    credentials = []\n")},
 			unsupported("main.tf", 5, "credentials is set as an argument", "literal credentials blocks")},

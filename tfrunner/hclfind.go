@@ -35,10 +35,18 @@ func (w *Workspace) FindCredentials(clientID string, resolve func(ref string) (s
 			unresolved = append(unresolved, fmt.Sprintf("%s (%s): %s", t.address(), t.where(), why))
 		}
 	}
-	switch len(found) {
+	jsonFound, unreadable := w.jsonManaging(clientID, resolve)
+	unresolved = append(unresolved, unreadable...)
+	if len(found)+len(jsonFound) == 1 && len(jsonFound) == 1 && jsonFound[0].broken != nil {
+		return nil, jsonFound[0].broken
+	}
+	switch len(found) + len(jsonFound) {
 	case 0:
 		return nil, w.missing(clientID, resolve, unresolved)
 	case 1:
+		if len(jsonFound) == 1 {
+			return jsonFound[0].public, nil
+		}
 		if i := slices.IndexFunc(overrides, func(o hclTop) bool { return o.address() == found[0].address() }); i >= 0 {
 			o := overrides[i]
 			return nil, &UnsupportedError{Address: found[0].address(), File: o.file.path, Line: o.block.TypeRange.Start.Line, Reason: fmt.Sprintf(
@@ -56,7 +64,37 @@ func (w *Workspace) FindCredentials(clientID string, resolve func(ref string) (s
 		e.Addresses = append(e.Addresses, t.address())
 		e.Locations = append(e.Locations, t.where())
 	}
+	for _, r := range jsonFound {
+		e.Addresses = append(e.Addresses, r.public.Address)
+		e.Locations = append(e.Locations, fmt.Sprintf("%s:%d", r.public.File, r.line))
+	}
 	return nil, e
+}
+
+// jsonManaging returns the .tf.json resources that manage clientID, and why others could not
+// be read.
+func (w *Workspace) jsonManaging(clientID string, resolve func(string) (string, bool)) ([]*jsonResource, []string) {
+	resources, errs := w.jsonResources()
+	var found []*jsonResource
+	for _, r := range resources {
+		id, ok := r.public.ClientID, r.public.ClientID != ""
+		if r.public.ClientRef != "" && resolve != nil {
+			id, ok = resolve(r.public.ClientRef)
+		}
+		if ok && id == clientID {
+			found = append(found, r)
+		}
+	}
+	var unreadable []string
+	for _, err := range errs {
+		unreadable = append(unreadable, err.Error())
+	}
+	for _, r := range resources {
+		if r.broken != nil && r.public.ClientID == "" && r.public.ClientRef == "" {
+			unreadable = append(unreadable, r.broken.Error())
+		}
+	}
+	return found, unreadable
 }
 
 // managesClient says whether a credentials resource manages clientID or, when rekey cannot
@@ -95,7 +133,7 @@ func instancesArg(body *hclsyntax.Body) *hclsyntax.Attribute {
 
 // missing explains why no resource manages clientID: a module call gets it, or none does.
 func (w *Workspace) missing(clientID string, resolve func(string) (string, bool), unresolved []string) error {
-	e := &NotFoundError{ClientID: clientID, Dir: w.dir, Unresolved: unresolved, JSON: w.json}
+	e := &NotFoundError{ClientID: clientID, Dir: w.dir, Unresolved: unresolved}
 	for _, t := range w.topBlocks(isModuleCall) {
 		for _, attr := range hclAttributes(t.block.Body) {
 			if mentionsClient(attr.Expr, clientID, resolve) {

@@ -12,33 +12,49 @@ import (
 // Span is a byte range [Start, End).
 type Span struct{ Start, End int }
 
-// Member returns where the value of key lies in obj, the bytes of a valid JSON object: found
-// is false when the object has no such key; dup, when it has it twice, is the second's span.
-func Member(obj []byte, key string) (value Span, found bool, dup *Span, err error) {
+// Member is one key of an object and where its value lies.
+type Member struct {
+	Key   string
+	Value Span
+}
+
+// Members returns the keys of obj, the bytes of a valid JSON object, in order, with where each
+// value lies in obj.
+func Members(obj []byte) ([]Member, error) {
 	dec := json.NewDecoder(bytes.NewReader(obj))
 	if _, err := dec.Token(); err != nil {
-		return Span{}, false, nil, err
+		return nil, err
 	}
+	var out []Member
 	for dec.More() {
 		k, err := dec.Token()
 		if err != nil {
-			return Span{}, false, nil, err
+			return nil, err
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return Span{}, false, nil, err
-		}
-		if k != key {
-			continue
+			return nil, err
 		}
 		end := int(dec.InputOffset())
-		s := Span{end - len(raw), end}
-		if found {
-			return value, true, &s, nil
-		}
-		value, found = s, true
+		out = append(out, Member{Key: k.(string), Value: Span{end - len(raw), end}})
 	}
-	return value, found, nil, nil
+	return out, nil
+}
+
+// Lookup returns where the value of key lies in obj, the bytes of a valid JSON object: found
+// is false when the object has no such key; dup, when it has it twice, is the second's span.
+func Lookup(obj []byte, key string) (value Span, found bool, dup *Span, err error) {
+	members, err := Members(obj)
+	for _, m := range members {
+		if m.Key != key {
+			continue
+		}
+		if found {
+			return value, true, &m.Value, nil
+		}
+		value, found = m.Value, true
+	}
+	return value, found, nil, err
 }
 
 // Elements returns where each element of arr, the bytes of a valid JSON array, lies in it.
