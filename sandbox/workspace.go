@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -50,13 +51,16 @@ const (
 	// LayoutModule manages each client's credentials in a local module, called with for_each
 	// over a map in locals that passes each client its keys (pem = trimspace(file(…))).
 	LayoutModule Layout = "module"
+	// LayoutJSON writes the workspace in Terraform's JSON syntax (main.tf.json), a resource per
+	// client with a credentials list, as generated configurations do.
+	LayoutJSON Layout = "json"
 	// LayoutComputed is LayoutForEach with the keys filtered by a for expression: rekey cannot
 	// trace that to the data, so the operator makes each edit (--manual-edit).
 	LayoutComputed Layout = "computed"
 )
 
 // Layouts are the layouts ParseLayout accepts.
-var Layouts = []Layout{LayoutLiteral, LayoutFile, LayoutForEach, LayoutDynamic, LayoutModule, LayoutComputed}
+var Layouts = []Layout{LayoutLiteral, LayoutFile, LayoutForEach, LayoutDynamic, LayoutModule, LayoutJSON, LayoutComputed}
 
 // ParseLayout reads a --layout value.
 func ParseLayout(s string) (Layout, error) {
@@ -320,6 +324,14 @@ func writeWorkspace(dir string, seeded []seededClient, layout Layout) error {
 		entries = append(entries, e)
 	}
 	templates := map[string]string{workspaceFile: string(layout)}
+	if layout == LayoutJSON {
+		templates = nil
+		doc, err := jsonWorkspace(entries)
+		if err != nil {
+			return err
+		}
+		files[workspaceFile+".json"] = doc
+	}
 	maps.Copy(templates, layoutFiles[layout])
 	for name, tmpl := range templates {
 		var b strings.Builder
@@ -338,6 +350,31 @@ func writeWorkspace(dir string, seeded []seededClient, layout Layout) error {
 		}
 	}
 	return nil
+}
+
+// jsonWorkspace is the json layout's main.tf.json: the literal layout in Terraform's JSON syntax.
+func jsonWorkspace(entries []workspaceEntry) ([]byte, error) {
+	type object = map[string]any
+	clients, credentials := object{}, object{}
+	for _, e := range entries {
+		clients[e.Resource] = object{"name": e.Name, "app_type": "non_interactive", "grant_types": []string{"client_credentials"},
+			"jwt_configuration": []object{{"alg": "RS256"}}}
+		credentials[e.Resource] = object{
+			"client_id":             "${auth0_client." + e.Resource + ".id}",
+			"authentication_method": "private_key_jwt",
+			"private_key_jwt": []object{{"credentials": []object{{
+				"name": e.CredentialName, "credential_type": "public_key", "algorithm": "RS256",
+				"parse_expiry_from_cert": e.ParseExpiry, "pem": e.PEM,
+			}}}},
+		}
+	}
+	doc, err := json.MarshalIndent(object{
+		"//":        "The sandbox's clients and their Private Key JWT credentials, managed by Terraform.",
+		"terraform": object{"required_providers": object{"auth0": object{"source": "auth0/auth0", "version": ">= 1.47.0"}}},
+		"provider":  object{"auth0": object{}},
+		"resource":  object{"auth0_client": clients, "auth0_client_credentials": credentials},
+	}, "", "  ")
+	return append(doc, '\n'), err
 }
 
 // terraformEnv is what Terraform needs to reach the sandbox; cliConfig, when set, installs

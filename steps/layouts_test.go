@@ -21,7 +21,7 @@ import (
 func TestRotateEachLayout(t *testing.T) {
 	edits := map[sandbox.Layout]string{
 		sandbox.LayoutLiteral: "main.tf", sandbox.LayoutFile: "main.tf", sandbox.LayoutForEach: "main.tf",
-		sandbox.LayoutDynamic: "terraform.tfvars", sandbox.LayoutModule: "main.tf",
+		sandbox.LayoutDynamic: "terraform.tfvars", sandbox.LayoutModule: "main.tf", sandbox.LayoutJSON: "main.tf.json",
 	}
 	for _, layout := range sandbox.Layouts {
 		if layout == sandbox.LayoutComputed {
@@ -35,11 +35,11 @@ func TestRotateEachLayout(t *testing.T) {
 			if r.err != nil {
 				t.Fatalf("rotate: %v", r.err)
 			}
-			assertEdited(t, r, edits[layout])
+			assertEdited(t, r, edits[layout], e.mc.SystemConfig)
 			if pool := e.poolKIDs(); !slices.Equal(pool, []string{r.res.NewKID}) || !slices.Equal(e.attachedKIDs(), pool) {
 				t.Errorf("pool %v, attached %v; want only the new key %s", pool, e.attachedKIDs(), r.res.NewKID)
 			}
-			if layout != sandbox.LayoutLiteral && layout != sandbox.LayoutForEach {
+			if layout == sandbox.LayoutFile || layout == sandbox.LayoutDynamic || layout == sandbox.LayoutModule {
 				pub := filepath.Join(e.m.TerraformDir, "keys", clientName+"-"+r.res.NewKID[:8]+".pem")
 				if _, err := os.Stat(pub); err != nil {
 					t.Errorf("the new public key file beside the old one: %v", err)
@@ -51,13 +51,13 @@ func TestRotateEachLayout(t *testing.T) {
 	}
 }
 
-// assertEdited checks that the rotation showed two Terraform diffs, the attach and the retire
-// edit, both of file (relative to the workspace).
-func assertEdited(t *testing.T, r run, file string) {
+// assertEdited checks that the rotation showed two Terraform diffs (besides those of the system
+// config), the attach and the retire edit, both of file (relative to the workspace).
+func assertEdited(t *testing.T, r run, file, systemConfig string) {
 	t.Helper()
 	var diffs []string
 	for _, ev := range r.events {
-		if ev.Kind == steps.Diff && !strings.HasSuffix(strings.SplitN(ev.Text, "\n", 2)[0], ".json") {
+		if ev.Kind == steps.Diff && !strings.HasPrefix(ev.Text, "--- a/"+filepath.Base(systemConfig)+"\n") {
 			diffs = append(diffs, ev.Text)
 		}
 	}

@@ -265,7 +265,7 @@ func TestRotateAfterMovingIntoAModule(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("rotate: %v", r.err)
 	}
-	assertEdited(t, r, "main.tf")
+	assertEdited(t, r, "main.tf", e.mc.SystemConfig)
 	if pool := e.poolKIDs(); !slices.Equal(pool, []string{r.res.NewKID}) || !slices.Equal(e.attachedKIDs(), pool) {
 		t.Errorf("pool %v, attached %v; want only the new key %s", pool, e.attachedKIDs(), r.res.NewKID)
 	}
