@@ -74,11 +74,7 @@ func TestManualEditComputedLayout(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("the rotation after the retire edit: %v", r.err)
 	}
-	if pool := e.poolKIDs(); !slices.Equal(pool, []string{r.res.NewKID}) || !slices.Equal(e.attachedKIDs(), pool) {
-		t.Errorf("pool %v, attached %v; want only the new key %s", pool, e.attachedKIDs(), r.res.NewKID)
-	}
-	e.assertPlanClean(t)
-	assertNoFailures(t, svc.Stop(), 20)
+	e.assertRotated(t, r, svc)
 }
 
 // askedEdit checks that run stopped, declined, at step's edit, and returns what it asked.
@@ -266,11 +262,7 @@ func TestRotateAfterMovingIntoAModule(t *testing.T) {
 		t.Fatalf("rotate: %v", r.err)
 	}
 	assertEdited(t, r, "main.tf", e.mc.SystemConfig)
-	if pool := e.poolKIDs(); !slices.Equal(pool, []string{r.res.NewKID}) || !slices.Equal(e.attachedKIDs(), pool) {
-		t.Errorf("pool %v, attached %v; want only the new key %s", pool, e.attachedKIDs(), r.res.NewKID)
-	}
-	e.assertPlanClean(t)
-	assertNoFailures(t, svc.Stop(), 20)
+	e.assertRotated(t, r, svc)
 }
 
 // TestManualEditAbort: an abort of a rotation in a layout rekey cannot edit asks for the

@@ -31,6 +31,7 @@ var layoutCases = []layoutCase{
 	{dir: "module_for_each", client: "billing-id", address: `module.m2m["billing"].auth0_client_credentials.this`, old: "billing-a", style: tfrunner.PEMFile, wantFile: "main.tf"},
 	{dir: "module_argument", client: "billing-id", address: "module.billing.auth0_client_credentials.this", old: "billing-a", style: tfrunner.PEMFile, wantFile: "main.tf"},
 	{dir: "count_default", client: "billing-id", address: "auth0_client_credentials.this[0]", old: "billing-a", style: tfrunner.PEMHeredoc, wantFile: "main.tf"},
+	{dir: "override", client: "billing-id", address: "auth0_client_credentials.billing", old: "billing-a", style: tfrunner.PEMHeredoc, wantFile: "keys_override.tf"},
 	{dir: "tf_json", client: "billing-id", address: "auth0_client_credentials.billing", old: "billing-a", style: tfrunner.PEMHeredoc, wantFile: "main.tf.json"},
 	{dir: "tf_json_file", client: "billing-id", address: "auth0_client_credentials.billing", old: "billing-a", style: tfrunner.PEMFile, wantFile: "credentials.tf.json"},
 }

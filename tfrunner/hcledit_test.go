@@ -458,10 +458,10 @@ func TestFindCredentialsErrors(t *testing.T) {
 			"billing_override.tf": "resource \"auth0_client_credentials\" \"billing\" {\n  private_key_jwt {\n  }\n}\n"},
 			func(t *testing.T, err error) {
 				var e *tfrunner.UnsupportedError
-				if !errors.As(err, &e) || !strings.HasSuffix(e.File, "billing_override.tf") || e.Line != 1 {
-					t.Fatalf("want UnsupportedError at billing_override.tf:1, got %#v", err)
+				if !errors.As(err, &e) || !strings.HasSuffix(e.File, "billing_override.tf") || e.Line != 2 {
+					t.Fatalf("want UnsupportedError at billing_override.tf:2, got %#v", err)
 				}
-				wantIn(t, err, "the override file billing_override.tf declares it too", "--manual-edit")
+				wantIn(t, err, "it has no credentials block")
 			}},
 		{"JSON configuration", map[string]string{"main.tf": "terraform {}\n",
 			"credentials.tf.json": `{"resource": {"auth0_client_credentials": {"billing": {"client_id": "billing-id"}}}}`},

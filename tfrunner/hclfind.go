@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -47,16 +46,11 @@ func (w *Workspace) FindCredentials(clientID string, resolve func(ref string) (s
 		if len(jsonFound) == 1 {
 			return jsonFound[0].public, nil
 		}
-		if i := slices.IndexFunc(overrides, func(o hclTop) bool { return o.address() == found[0].address() }); i >= 0 {
-			o := overrides[i]
-			return nil, &UnsupportedError{Address: found[0].address(), File: o.file.path, Line: o.block.TypeRange.Start.Line, Reason: fmt.Sprintf(
-				"the override file %s declares it too, and Terraform merges that block over the one in %s, so an edit there may not take effect; move what the override sets into the resource, or rotate with --manual-edit",
-				filepath.Base(o.file.path), filepath.Base(found[0].file.path))}
-		}
-		r, err := readResource(w, found[0], "", "")
+		r, err := readResource(w, keysBlock(found[0], overrides), "", "")
 		if err != nil {
 			return nil, err
 		}
+		r.public.ClientID, r.public.ClientRef = clientOf(found[0])
 		return r.public, nil
 	}
 	e := &AmbiguousError{ClientID: clientID}
@@ -95,6 +89,31 @@ func (w *Workspace) jsonManaging(clientID string, resolve func(string) (string, 
 		}
 	}
 	return found, unreadable
+}
+
+// keysBlock is the block whose private_key_jwt Terraform uses for the resource base declares:
+// the last override block (override.tf, *_override.tf) of the same address that sets it, in
+// Terraform's order (file name, then position), else base itself. rekey edits the keys there.
+func keysBlock(base hclTop, overrides []hclTop) hclTop {
+	wins := base
+	for _, o := range overrides {
+		setsKeys := slices.ContainsFunc(o.block.Body.Blocks, func(b *hclsyntax.Block) bool {
+			return b.Type == "private_key_jwt" || b.Type == "dynamic" && slices.Equal(b.Labels, []string{"private_key_jwt"})
+		}) || o.block.Body.Attributes["private_key_jwt"] != nil
+		if o.address() == base.address() && setsKeys {
+			wins = o
+		}
+	}
+	return wins
+}
+
+// clientOf reads a resource's client_id: a literal id, or a reference to an auth0_client.
+func clientOf(t hclTop) (id, ref string) {
+	if attr, ok := t.block.Body.Attributes["client_id"]; ok {
+		id, _ = hclLiteralString(attr.Expr)
+		ref = clientRefOf(attr.Expr)
+	}
+	return id, ref
 }
 
 // managesClient says whether a credentials resource manages clientID or, when rekey cannot
@@ -281,10 +300,7 @@ func (r *hclResource) unsupported(line int, format string, args ...any) error {
 func readResource(w *Workspace, t hclTop, rel, address string) (*hclResource, error) {
 	r := &hclResource{w: w, top: t, rel: rel, public: &CredentialsResource{Address: cmp.Or(address, t.address()), File: t.file.path, instance: address != ""}}
 	body := t.block.Body
-	if attr, ok := body.Attributes["client_id"]; ok {
-		r.public.ClientID, _ = hclLiteralString(attr.Expr)
-		r.public.ClientRef = clientRefOf(attr.Expr)
-	}
+	r.public.ClientID, r.public.ClientRef = clientOf(t)
 	pkj, err := r.nestedBlocks(body, "private_key_jwt", t.block.TypeRange.Start.Line)
 	if err != nil {
 		return nil, err

@@ -87,10 +87,18 @@ func (w *Workspace) findInstance(address string) (instance, error) {
 	tops := sc.ws.topBlocks(func(b *hclsyntax.Block) bool {
 		return b.Type == "resource" && slices.Equal(b.Labels, []string{steps[0].name, steps[1].name})
 	})
-	if i := slices.IndexFunc(tops, func(t hclTop) bool { return t.file.isOverride() }); i >= 0 {
-		o := tops[i]
-		return instance{}, &UnsupportedError{Address: address, File: o.file.path, Line: o.block.TypeRange.Start.Line, Reason: fmt.Sprintf(
-			"the override file %s declares it too, and Terraform merges that block over the resource, so an edit of the resource may not take effect; move what the override sets into the resource, or rotate with --manual-edit", filepath.Base(o.file.path))}
+	var overrides []hclTop
+	tops = slices.DeleteFunc(tops, func(t hclTop) bool {
+		if t.file.isOverride() {
+			overrides = append(overrides, t)
+		}
+		return t.file.isOverride()
+	})
+	if len(tops) == 1 {
+		if o := keysBlock(tops[0], overrides); o != tops[0] {
+			return instance{}, &UnsupportedError{Address: address, File: o.file.path, Line: o.block.TypeRange.Start.Line, Reason: fmt.Sprintf(
+				"the override file %s sets its private_key_jwt, which wins over %s, and rekey edits overridden keys only in a root-module resource without for_each or count; move the keys out of the override, or rotate with --manual-edit", filepath.Base(o.file.path), filepath.Base(tops[0].file.path))}
+		}
 	}
 	if len(tops) != 1 {
 		return instance{}, fmt.Errorf("no resource block declares %s in %s; run rekey where the Terraform configuration that manages it is", address, sc.ws.dir)
