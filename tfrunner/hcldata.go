@@ -331,32 +331,28 @@ func (d *dataCredentials) newElement(last dataElem, added CredentialBlock) (stri
 		switch {
 		case b.constant != nil:
 			if !want.RawEquals(*b.constant) && !(want.IsNull() && b.constant.IsNull()) {
-				return "", d.list.unsupported("the content block sets %s = %s for every key, and the new key needs %s; rotate with --manual-edit", b.arg, valueText(*b.constant), valueText(want))
+				return "", d.list.unsupported("the content block sets %s = %s for every key, and the new key needs %s; rotate with --manual-edit", b.arg, ctyText(*b.constant), ctyText(want))
 			}
 		case b.key:
 			if last.keyExpr == nil {
 				return "", d.list.unsupported("the content block reads %s from %s.key, a position in the list, which shifts when a key is removed; key the data by name (a map), or rotate with --manual-edit", b.arg, d.iter)
 			}
 			mapKey = want.AsString()
-		case b.whole:
-			text, err := d.valueText(b, last.value, added)
-			if err != nil {
-				return "", err
-			}
-			splices = append(splices, splice{last.value.Range().Start.Byte, last.value.Range().End.Byte, text})
 		default:
-			s, err := d.itemSplice(last, b, want, added)
-			if err != nil {
-				return "", err
-			}
-			if s != nil {
-				splices = append(splices, splice{s.Range().Start.Byte, s.Range().End.Byte, ""})
-				text, err := d.valueText(b, s, added)
-				if err != nil {
+			old := last.value
+			if !b.whole {
+				if old, err = d.itemSplice(last, b, want); err != nil {
 					return "", err
 				}
-				splices[len(splices)-1].text = text
 			}
+			if old == nil {
+				continue
+			}
+			text, err := d.valueText(b, old, added)
+			if err != nil {
+				return "", err
+			}
+			splices = append(splices, splice{old.Range().Start.Byte, old.Range().End.Byte, text})
 		}
 	}
 	if err := d.checkUnread(last); err != nil {
@@ -411,7 +407,7 @@ func (d *dataCredentials) wanted(b binding, added CredentialBlock) (cty.Value, e
 
 // itemSplice returns the item value of the last element that b reads, to be replaced; nil
 // when the element lacks the item and the fallback gives what the new key needs.
-func (d *dataCredentials) itemSplice(last dataElem, b binding, want cty.Value, added CredentialBlock) (hclsyntax.Expression, error) {
+func (d *dataCredentials) itemSplice(last dataElem, b binding, want cty.Value) (hclsyntax.Expression, error) {
 	obj, ok := last.value.(*hclsyntax.ObjectConsExpr)
 	if !ok {
 		return nil, d.list.unsupported("the last key's element is not written as an object literal, so rekey cannot copy its shape; rotate with --manual-edit")
@@ -428,30 +424,21 @@ func (d *dataCredentials) itemSplice(last dataElem, b binding, want cty.Value, a
 		return nil, nil
 	}
 	return nil, d.list.unsupported("the element at line %d has no %s, and the new key needs %s = %s; add %s to that element first, or rotate with --manual-edit",
-		last.value.Range().Start.Line, b.item, b.arg, valueText(want), b.item)
+		last.value.Range().Start.Line, b.item, b.arg, ctyText(want), b.item)
 }
 
-// checkUnread refuses an element with items the content block does not read, unless every
-// element has the same: rekey cannot tell what a new key's value would be.
+// checkUnread refuses an element with an item the content block does not read: rekey cannot
+// tell what the new key's value would be.
 func (d *dataCredentials) checkUnread(last dataElem) error {
 	obj, ok := last.value.(*hclsyntax.ObjectConsExpr)
 	if !ok {
 		return nil
 	}
-	src := d.list.file.src
 	for _, item := range obj.Items {
 		name, _ := objectKey(item.KeyExpr)
-		if slices.ContainsFunc(d.args, func(b binding) bool { return b.item == name }) {
-			continue
-		}
-		text := src.text(item.ValueExpr.Range())
-		for _, e := range d.elems {
-			if other, ok := e.value.(*hclsyntax.ObjectConsExpr); ok && !slices.ContainsFunc(other.Items, func(it hclsyntax.ObjectConsItem) bool {
-				n, _ := objectKey(it.KeyExpr)
-				return n == name && src.text(it.ValueExpr.Range()) == text
-			}) {
-				return d.list.unsupported("the elements differ in %s, which the credentials block does not read, so rekey cannot tell the new key's; rotate with --manual-edit", name)
-			}
+		if !slices.ContainsFunc(d.args, func(b binding) bool { return b.item == name }) {
+			return d.list.unsupported("the element at line %d has %s, which the credentials block does not read, so rekey cannot tell the new key's; remove it, or rotate with --manual-edit",
+				last.value.Range().Start.Line, name)
 		}
 	}
 	return nil
@@ -669,7 +656,8 @@ func mapKeyText(name, old string) string {
 	return quote(name)
 }
 
-func valueText(v cty.Value) string {
+// ctyText writes a value as HCL does, null as null.
+func ctyText(v cty.Value) string {
 	if v.IsNull() {
 		return "null"
 	}

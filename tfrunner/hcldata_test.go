@@ -2,6 +2,7 @@ package tfrunner_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -256,4 +257,74 @@ func dynamicOver(keys, pem string) string {
   }
 }
 `
+}
+
+// TestDataEditsInline: keys written on one line are added and removed on that line, and what
+// rekey cannot tell for a new key is refused before anything is written.
+func TestDataEditsInline(t *testing.T) {
+	pemA, pemB := testPEM("PUBLIC KEY", "a"), testPEM("PUBLIC KEY", "b")
+	keys := func(list string) map[string]string {
+		return map[string]string{"main.tf": "locals {\n  keys = " + list + "\n}\n\n" + dynamicOver("local.keys", "credentials.value.pem")}
+	}
+	add := tfrunner.NewCredentialBlock{Name: "b", Algorithm: "RS256", PEM: pemB}
+	one := fmt.Sprintf(`[{ name = "a", pem = %q }]`, pemA)
+	t.Run("add and remove on one line", func(t *testing.T) {
+		dir := workspace(t, keys(one))
+		w, res := credentialsOf(t, dir)
+		e, err := w.AddCredential(res, add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf(`[{ name = "a", pem = %q }, { name = "b", pem = %q }]`, pemA, pemB)
+		if !strings.Contains(string(e.After), "  keys = "+want+"\n") {
+			t.Fatalf("after the add:\n%s", e.After)
+		}
+		if err := e.Write(); err != nil {
+			t.Fatal(err)
+		}
+		w, res = credentialsOf(t, dir)
+		if e, err = w.RemoveCredential(res, named("a")); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf(`  keys = [{ name = "b", pem = %q }]`, pemB); !strings.Contains(string(e.After), want+"\n") {
+			t.Fatalf("after the removal:\n%s", e.After)
+		}
+	})
+	for name, c := range map[string]struct{ list, want string }{
+		"an item the block does not read": {fmt.Sprintf(`[{ name = "a", pem = %q, owner = "x" }]`, pemA),
+			"the element at line 2 has owner, which the credentials block does not read"},
+		"the last key lacks what the new one needs": {fmt.Sprintf(`[{ pem = %q }]`, pemA), "has no name, and the new key needs name = \"b\""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w, res := credentialsOf(t, workspace(t, keys(c.list)))
+			if _, err := w.AddCredential(res, add); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("AddCredential: %v; want %q", err, c.want)
+			}
+		})
+	}
+	t.Run("names from list positions", func(t *testing.T) {
+		files := keys(one)
+		files["main.tf"] = strings.Replace(files["main.tf"], "credentials.value.name", "\"key-${credentials.key}\"", 1)
+		w, err := tfrunner.LoadWorkspace(workspace(t, files))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.Credentials("billing-id", stateWith("auth0_client_credentials.billing", "billing-id"))
+		if err == nil || !strings.Contains(err.Error(), `name = "key-${credentials.key}" in the content block is an expression rekey cannot trace`) {
+			t.Fatalf("Credentials: %v", err)
+		}
+	})
+}
+
+func credentialsOf(t *testing.T, dir string) (*tfrunner.Workspace, *tfrunner.CredentialsResource) {
+	t.Helper()
+	w, err := tfrunner.LoadWorkspace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.Credentials("billing-id", stateWith("auth0_client_credentials.billing", "billing-id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, res
 }

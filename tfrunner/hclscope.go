@@ -60,11 +60,6 @@ type instance struct {
 	each    *eachOf // nil without for_each or count
 }
 
-// at is expr as written in this instance's resource block.
-func (in instance) at(expr hclsyntax.Expression) dataAt {
-	return dataAt{sc: in.sc, each: in.each, file: in.top.file, expr: expr}
-}
-
 // findInstance finds the configuration of the resource instance at a state address such as
 // module.m2m["billing"].auth0_client_credentials.this or auth0_client_credentials.all["x"].
 func (w *Workspace) findInstance(address string) (instance, error) {
