@@ -178,7 +178,11 @@ func (r *hclResource) pemTokens(added CredentialBlock) (hclwrite.Tokens, string)
 		return heredoc(added.PEM), heredocDelimiter(added.PEM)
 	}
 	path := r.filePrefix + escapeTemplate(writtenPath(r.filePrefix, r.rel, added.PEM))
-	return hclwrite.TokensForFunctionCall("file", hclwrite.Tokens{{Type: hclsyntax.TokenStringLit, Bytes: []byte(`"` + path + `"`)}}), ""
+	file := hclwrite.TokensForFunctionCall("file", hclwrite.Tokens{{Type: hclsyntax.TokenStringLit, Bytes: []byte(`"` + path + `"`)}})
+	if r.fileWrap != "" {
+		file = hclwrite.TokensForFunctionCall(r.fileWrap, file)
+	}
+	return file, ""
 }
 
 // heredocDelimiter returns EOF, or EOF2, EOF3… when the text holds it.

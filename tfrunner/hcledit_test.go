@@ -44,6 +44,8 @@ var goldenCases = []goldenCase{
 		add: &tfrunner.NewCredentialBlock{Name: "reporting-2026", Algorithm: "RS384", PEMFile: "keys/reporting-2026.pem"}},
 	{dir: "file_pem_path_module_add", client: "iNvEnToRySyNc0003",
 		add: &tfrunner.NewCredentialBlock{Name: "inventory-b", Algorithm: "RS256", PEMFile: "keys/inventory-b.pem"}},
+	{dir: "file_pem_trimspace_add", client: "iNvEnToRySyNc0003",
+		add: &tfrunner.NewCredentialBlock{Name: "inventory-b", Algorithm: "RS256", PEMFile: "keys/inventory-b.pem"}},
 	{dir: "comments_add", client: "payments-id", state: map[string]string{"auth0_client.payments": "payments-id"},
 		add: &tfrunner.NewCredentialBlock{Name: "payments-2026-01", Algorithm: "RS256", PEM: testPEM("CERTIFICATE", "payments-2026")}},
 	{dir: "comments_remove", client: "payments-id", state: map[string]string{"auth0_client.payments": "payments-id"},

@@ -287,6 +287,7 @@ type hclResource struct {
 	rel        string             // the folder of the module that declares it, relative to the root
 	blocks     []*hclsyntax.Block // the credentials blocks, in file order
 	filePrefix string             // "${path.module}/" when the last block's file() path starts so
+	fileWrap   string             // "trimspace" or "chomp" when the last block's file() is wrapped so
 }
 
 func (r *hclResource) src() hclSrc { return r.top.file.src }
@@ -359,6 +360,10 @@ func (r *hclResource) readCredential(b *hclsyntax.Block) error {
 			}
 		case attr.Name == "pem":
 			c.PEM, c.PEMIsFile, r.filePrefix, ok = readPEM(attr.Expr)
+			r.fileWrap = ""
+			if call, isCall := attr.Expr.(*hclsyntax.FunctionCallExpr); isCall && (call.Name == "trimspace" || call.Name == "chomp") {
+				r.fileWrap = call.Name
+			}
 			if c.PEMIsFile {
 				c.PEM = rootPath(r.filePrefix, r.rel, c.PEM)
 			}
