@@ -452,7 +452,7 @@ func TestFindCredentialsErrors(t *testing.T) {
 		{"count", map[string]string{"main.tf": credentialsHCL("billing", `"billing-id"`, "  count = 1\n", "")},
 			unsupported("main.tf", 3, "uses count", "the same for every instance", "--manual-edit")},
 		{"pem from a variable", map[string]string{"main.tf": credentialsHCL("billing", `"billing-id"`, "", credentialHCL("a", "var.pem"))},
-			unsupported("main.tf", 8, "pem = var.pem gives auth0_client_credentials.billing exactly one key", "+    dynamic \"credentials\" {", "+      for_each = var.pems", "give var.pems today's key")},
+			unsupported("main.tf", 8, "pem = var.pem gives auth0_client_credentials.billing exactly one key", "+    dynamic \"credentials\" {", "+      for_each = var.pems", "Declare var.pems (a list of { name, pem } objects)")},
 		{"name from a template", map[string]string{"main.tf": credentialsHCL("billing", `"billing-id"`, "",
 			"    credentials {\n      name            = \"${var.env}-key\"\n      credential_type = \"public_key\"\n      pem             = "+heredocPEM+"\n    }\n")},
 			unsupported("main.tf", 6, `name = "${var.env}-key" in the credentials block at line 5`, "literal values")},

@@ -40,7 +40,7 @@ func singleKeyFix(src hclSrc, b *hclsyntax.Block, pem *hclsyntax.Attribute) stri
 	}
 	diff := UnifiedDiff("credentials block", src[start:end], []byte(strings.Join(lines, "")))
 	return fmt.Sprintf("Make it hold a list of keys, then run rekey again:\n%s"+
-		"and give %s today's key as its one element, so the plan shows no change: [{ name = %s, pem = %s }]. "+
+		"Declare %s (a list of { name, pem } objects) and set it to today's key alone, [{ name = %s, pem = <today's value of %s> }], so the plan shows no change; rekey then adds and removes keys there. "+
 		"Or rotate with --manual-edit and make each edit yourself", diff, keys, name, value)
 }
 
