@@ -271,7 +271,7 @@ func TestSetupLayouts(t *testing.T) {
 		LayoutLiteral: "auth0_client_credentials.billing_worker", LayoutFile: "auth0_client_credentials.billing_worker",
 		LayoutForEach: `auth0_client_credentials.all["billing-worker"]`, LayoutDynamic: "auth0_client_credentials.billing_worker",
 		LayoutModule: `module.m2m["billing-worker"].auth0_client_credentials.this`, LayoutComputed: `auth0_client_credentials.all["billing-worker"]`,
-		LayoutJSON: "auth0_client_credentials.billing_worker",
+		LayoutJSON: "auth0_client_credentials.billing_worker", LayoutCount: "auth0_client_credentials.all[0]",
 	}
 	for _, layout := range Layouts {
 		for name, provider := range map[string]func(*testing.T) Provider{"real": realProvider, "stand-in": standIn} {

@@ -45,6 +45,9 @@ const (
 	// LayoutForEach declares every client's keys in a map in locals, and one
 	// auth0_client_credentials resource with for_each over it and a dynamic credentials block.
 	LayoutForEach Layout = "for_each"
+	// LayoutCount declares the clients and their keys as a list in locals, and one
+	// auth0_client_credentials resource with count over it and a dynamic credentials block.
+	LayoutCount Layout = "count"
 	// LayoutDynamic gives each client a resource whose dynamic credentials block iterates a
 	// variable set in terraform.tfvars: the name and PEM file of each key.
 	LayoutDynamic Layout = "dynamic"
@@ -60,7 +63,7 @@ const (
 )
 
 // Layouts are the layouts ParseLayout accepts.
-var Layouts = []Layout{LayoutLiteral, LayoutFile, LayoutForEach, LayoutDynamic, LayoutModule, LayoutJSON, LayoutComputed}
+var Layouts = []Layout{LayoutLiteral, LayoutFile, LayoutForEach, LayoutCount, LayoutDynamic, LayoutModule, LayoutJSON, LayoutComputed}
 
 // ParseLayout reads a --layout value.
 func ParseLayout(s string) (Layout, error) {
@@ -240,14 +243,54 @@ credentials a dynamic block. */ -}}
 to the data: rekey asks the operator for each edit (--manual-edit). */ -}}
 {{- define "computed"}}{{template "keys map" .}}{{template "all" "[for key in each.value.keys : key if !try(key.disabled, false)]"}}{{end}}
 
-{{- define "keys map"}}# The sandbox's clients and their Private Key JWT credentials, managed by Terraform: the keys
-# are data, one instance per client.
-{{template "provider"}}
-{{- range .}}{{template "client" .}}{{end}}
+{{- define "keys map"}}{{template "data header" .}}
 locals {
   credentials = {
 {{- range .}}
-    "{{.Name}}" = {
+    "{{.Name}}" = {{template "client keys" .}}
+{{- end}}
+  }
+}
+{{end}}
+
+{{- /* count: the clients in a list, one instance each by position. */ -}}
+{{- define "count"}}{{template "data header" .}}
+locals {
+  credentials = [
+{{- range .}}
+    {{template "client keys" .}},
+{{- end}}
+  ]
+}
+
+resource "auth0_client_credentials" "all" {
+  count     = length(local.credentials)
+  client_id = local.credentials[count.index].client_id
+
+  authentication_method = "private_key_jwt"
+
+  private_key_jwt {
+    dynamic "credentials" {
+      for_each = local.credentials[count.index].keys
+      content {
+        name                   = credentials.value.name
+        credential_type        = "public_key"
+        algorithm              = "RS256"
+        parse_expiry_from_cert = credentials.value.parse_expiry_from_cert
+        pem                    = credentials.value.pem
+      }
+    }
+  }
+}
+{{end}}
+
+{{- define "data header"}}# The sandbox's clients and their Private Key JWT credentials, managed by Terraform: the keys
+# are data, one instance per client.
+{{template "provider"}}
+{{- range .}}{{template "client" .}}{{end}}
+{{- end}}
+
+{{- define "client keys"}}{
       client_id = auth0_client.{{.Resource}}.id
       keys = [
         {
@@ -263,9 +306,6 @@ locals {
       ]
     }
 {{- end}}
-  }
-}
-{{end}}
 
 {{- define "all"}}
 resource "auth0_client_credentials" "all" {

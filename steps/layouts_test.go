@@ -22,6 +22,7 @@ func TestRotateEachLayout(t *testing.T) {
 	edits := map[sandbox.Layout]string{
 		sandbox.LayoutLiteral: "main.tf", sandbox.LayoutFile: "main.tf", sandbox.LayoutForEach: "main.tf",
 		sandbox.LayoutDynamic: "terraform.tfvars", sandbox.LayoutModule: "main.tf", sandbox.LayoutJSON: "main.tf.json",
+		sandbox.LayoutCount: "main.tf",
 	}
 	for _, layout := range sandbox.Layouts {
 		if layout == sandbox.LayoutComputed {
