@@ -218,21 +218,7 @@ variable "keys" {
 resource "auth0_client_credentials" "this" {
   client_id = var.client_id
 
-  authentication_method = "private_key_jwt"
-
-  private_key_jwt {
-    dynamic "credentials" {
-      for_each = var.keys
-      content {
-        name                   = credentials.value.name
-        credential_type        = "public_key"
-        algorithm              = "RS256"
-        parse_expiry_from_cert = credentials.value.parse_expiry_from_cert
-        pem                    = credentials.value.pem
-      }
-    }
-  }
-}
+{{template "keys block" "var.keys"}}}
 {{end}}
 
 {{- /* for_each: the keys are data in locals, the resource one instance per client, its
@@ -267,11 +253,14 @@ resource "auth0_client_credentials" "all" {
   count     = length(local.credentials)
   client_id = local.credentials[count.index].client_id
 
-  authentication_method = "private_key_jwt"
+{{template "keys block" "local.credentials[count.index].keys"}}}
+{{end}}
+
+{{- define "keys block"}}  authentication_method = "private_key_jwt"
 
   private_key_jwt {
     dynamic "credentials" {
-      for_each = local.credentials[count.index].keys
+      for_each = {{.}}
       content {
         name                   = credentials.value.name
         credential_type        = "public_key"
@@ -281,7 +270,6 @@ resource "auth0_client_credentials" "all" {
       }
     }
   }
-}
 {{end}}
 
 {{- define "data header"}}# The sandbox's clients and their Private Key JWT credentials, managed by Terraform: the keys

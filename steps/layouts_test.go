@@ -30,13 +30,7 @@ func TestRotateEachLayout(t *testing.T) {
 		}
 		t.Run(string(layout), func(t *testing.T) {
 			e := newEnvIn(t, sandboxtest.RealProvider(t), layout)
-			svc := e.startConsumer(e.mc.SystemConfig)
-			svc.waitRequests(t, 5)
-			r := e.rotate(context.Background(), nil)
-			if r.err != nil {
-				t.Fatalf("rotate: %v", r.err)
-			}
-			assertEdited(t, r, edits[layout], e.mc.SystemConfig)
+			r, svc := e.rotateEditing(t, edits[layout])
 			if layout == sandbox.LayoutFile || layout == sandbox.LayoutDynamic || layout == sandbox.LayoutModule {
 				pub := filepath.Join(e.m.TerraformDir, "keys", clientName+"-"+r.res.NewKID[:8]+".pem")
 				if _, err := os.Stat(pub); err != nil {
@@ -48,13 +42,20 @@ func TestRotateEachLayout(t *testing.T) {
 	}
 }
 
-// assertEdited checks that the rotation showed two Terraform diffs (besides those of the system
-// config), the attach and the retire edit, both of file (relative to the workspace).
-func assertEdited(t *testing.T, r run, file, systemConfig string) {
+// rotateEditing rotates billing-worker with a service requesting tokens, and checks that the
+// rotation showed two Terraform diffs (besides those of the system config), the attach and the
+// retire edit, both of file (relative to the workspace).
+func (e *env) rotateEditing(t *testing.T, file string) (run, *runningConsumer) {
 	t.Helper()
+	svc := e.startConsumer(e.mc.SystemConfig)
+	svc.waitRequests(t, 5)
+	r := e.rotate(context.Background(), nil)
+	if r.err != nil {
+		t.Fatalf("rotate: %v", r.err)
+	}
 	var diffs []string
 	for _, ev := range r.events {
-		if ev.Kind == steps.Diff && !strings.HasPrefix(ev.Text, "--- a/"+filepath.Base(systemConfig)+"\n") {
+		if ev.Kind == steps.Diff && !strings.HasPrefix(ev.Text, "--- a/"+filepath.Base(e.mc.SystemConfig)+"\n") {
 			diffs = append(diffs, ev.Text)
 		}
 	}
@@ -62,34 +63,7 @@ func assertEdited(t *testing.T, r run, file, systemConfig string) {
 	if len(diffs) != 2 || !strings.HasPrefix(diffs[0], want) || !strings.HasPrefix(diffs[1], want) {
 		t.Errorf("the Terraform diffs shown:\n%s\nwant the attach and the retire edit of %s", strings.Join(diffs, "\n"), file)
 	}
-}
-
-// TestRotateWithAnOverrideFile: billing-worker's keys live in keys_override.tf, whose
-// private_key_jwt Terraform uses instead of the one in main.tf (a placeholder). rekey edits the
-// override, where the keys win, and the rotation goes through the real provider.
-func TestRotateWithAnOverrideFile(t *testing.T) {
-	e := newEnv(t)
-	src := string(readFile(t, e.mainTF()))
-	start := strings.Index(src, `resource "auth0_client_credentials" "billing_worker" {`)
-	from := strings.Index(src[start:], "  private_key_jwt {\n") + start
-	to := strings.Index(src[from:], "\n  }\n") + from + len("\n  }\n")
-	placeholder := "  private_key_jwt {\n    credentials {\n      name            = \"placeholder\"\n      credential_type = \"public_key\"\n      pem             = \"replaced by keys_override.tf\"\n    }\n  }\n"
-	writeTF(t, e.mainTF(), []byte(src[:from]+placeholder+src[to:]))
-	override := "resource \"auth0_client_credentials\" \"billing_worker\" {\n" + src[from:to] + "}\n"
-	writeTF(t, filepath.Join(e.m.TerraformDir, "keys_override.tf"), []byte(override))
-	e.assertPlanClean(t)
-
-	svc := e.startConsumer(e.mc.SystemConfig)
-	svc.waitRequests(t, 5)
-	r := e.rotate(context.Background(), nil)
-	if r.err != nil {
-		t.Fatalf("rotate: %v", r.err)
-	}
-	assertEdited(t, r, "keys_override.tf", e.mc.SystemConfig)
-	if !strings.Contains(string(readFile(t, e.mainTF())), placeholder) {
-		t.Error("main.tf's placeholder changed")
-	}
-	e.assertRotated(t, r, svc)
+	return r, svc
 }
 
 // assertRotated checks the end of a rotation (assertRotatedOnce), the new key alone in the

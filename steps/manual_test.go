@@ -255,13 +255,7 @@ func (e *env) moveIntoModule(t *testing.T) {
 func TestRotateAfterMovingIntoAModule(t *testing.T) {
 	e := newEnv(t)
 	e.moveIntoModule(t)
-	svc := e.startConsumer(e.mc.SystemConfig)
-	svc.waitRequests(t, 5)
-	r := e.rotate(context.Background(), nil)
-	if r.err != nil {
-		t.Fatalf("rotate: %v", r.err)
-	}
-	assertEdited(t, r, "main.tf", e.mc.SystemConfig)
+	r, svc := e.rotateEditing(t, "main.tf")
 	e.assertRotated(t, r, svc)
 }
 
