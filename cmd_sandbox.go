@@ -43,6 +43,7 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 	provider := fs.String("provider", "", "auth0 provider binary (terraform-provider-auth0_vX.Y.Z) for the workspace (default: $"+sandbox.ProviderEnv+", else the public registry when reachable, else rekey's stand-in)")
 	noTerraform := fs.Bool("no-terraform", false, "run the tenant alone, seeded directly, without a Terraform workspace")
 	layout := fs.String("layout", string(sandbox.LayoutLiteral), "how the new workspace declares the credentials: "+sandbox.LayoutNames()+" (see README, \"Your Terraform layout\")")
+	rateLimit := fs.String("rate-limit", "default", "the tenant's rate limits: off, default ("+sandbox.DefaultRateLimits.String()+": a paid production tenant's Management API and token endpoint, RATE/BURST each) or MGMT[,AUTH]")
 	verbose := fs.Bool("v", false, "show Terraform's output while the workspace is prepared")
 	logRequests := fs.Bool("log-requests", false, "print a line for each request once the sandbox is ready: method, path and the caller's product (e.g. Terraform-Provider-Auth0/1.54.1)")
 	var faults faultFlags
@@ -67,9 +68,13 @@ func runSandbox(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("sandbox: --%s", err)
 	}
+	limits, err := sandbox.ParseRateLimits(*rateLimit)
+	if err != nil {
+		return usagef("sandbox: --%s", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := sandbox.SetupOptions{Listen: *listen, Clients: *clients, PoolCap: *poolCap, Faults: faults}
+	opts := sandbox.SetupOptions{Listen: *listen, Clients: *clients, PoolCap: *poolCap, Faults: faults, RateLimits: limits}
 	if !*noTerraform && *clients == 0 {
 		tf, err := sandboxTerraform(ctx, *terraform, *provider, stderr)
 		if err != nil {

@@ -27,6 +27,7 @@ type wizardFlags struct {
 	terraform    string
 	plain        bool
 	layout       sandbox.Layout
+	rateLimits   sandbox.RateLimits
 }
 
 // runWizard opens the interactive wizard on the real tenant of the environment, or on a fresh
@@ -42,6 +43,7 @@ func runWizard(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.terraform, "terraform", "", "Terraform binary to use (default: terraform or tofu on PATH, else installed)")
 	fs.BoolVar(&f.plain, "plain", false, "plain, accessible display: no colour, ASCII markers")
 	layout := fs.String("layout", string(sandbox.LayoutLiteral), "with --sandbox: how its workspace declares the credentials: "+sandbox.LayoutNames())
+	rateLimit := fs.String("rate-limit", "default", "with --sandbox: its rate limits, off, default ("+sandbox.DefaultRateLimits.String()+": a paid production tenant's Management API and token endpoint, RATE/BURST each) or MGMT[,AUTH]")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -53,6 +55,9 @@ func runWizard(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	var err error
 	if f.layout, err = sandbox.ParseLayout(*layout); err != nil {
+		return usagef("--%s", err)
+	}
+	if f.rateLimits, err = sandbox.ParseRateLimits(*rateLimit); err != nil {
 		return usagef("--%s", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
@@ -99,7 +104,7 @@ func (f wizardFlags) prepareSandbox() (ui.Prepare, func()) {
 		if err != nil {
 			return ui.Backend{}, err
 		}
-		if session, err = startSandboxSession(ctx, bin, f.layout, progress); err != nil {
+		if session, err = startSandboxSession(ctx, bin, f.layout, f.rateLimits, progress); err != nil {
 			return ui.Backend{}, err
 		}
 		m := session.manifest

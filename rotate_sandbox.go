@@ -13,7 +13,7 @@ import (
 // inSandbox rotates a client of a fresh embedded sandbox, with the demo consumers requesting
 // tokens the whole time; the JSON result adds the rotated client's consumer counts.
 func (r rotationEnv) inSandbox(ctx context.Context, stdout io.Writer) (int, error) {
-	session, err := startSandboxSession(ctx, r.terraform, sandbox.LayoutLiteral, func(line string) { fmt.Fprintln(r.progress, line) })
+	session, err := startSandboxSession(ctx, r.terraform, sandbox.LayoutLiteral, sandbox.DefaultRateLimits, func(line string) { fmt.Fprintln(r.progress, line) })
 	if err != nil {
 		return r.flags.failed(stdout, exitError, err)
 	}

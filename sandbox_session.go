@@ -27,9 +27,10 @@ type sandboxSession struct {
 	stopDemo func()
 }
 
-// startSandboxSession starts the sandbox with its Terraform workspace in layout (Terraform
-// launches this binary as the auth0 provider), connects to it and starts the demo consumers.
-func startSandboxSession(ctx context.Context, bin tfrunner.Binary, layout sandbox.Layout, progress func(string)) (*sandboxSession, error) {
+// startSandboxSession starts the sandbox, rate limited by limits, with its Terraform workspace
+// in layout (Terraform launches this binary as the auth0 provider), connects to it and starts
+// the demo consumers.
+func startSandboxSession(ctx context.Context, bin tfrunner.Binary, layout sandbox.Layout, limits sandbox.RateLimits, progress func(string)) (*sandboxSession, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -43,7 +44,7 @@ func startSandboxSession(ctx context.Context, bin tfrunner.Binary, layout sandbo
 		return nil, err
 	}
 	progress(fmt.Sprintf("Starting the sandbox tenant in %s and applying its Terraform workspace with the %s", s.dir, provider))
-	if s.srv, s.manifest, err = sandbox.Setup(ctx, s.dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Provider: provider, Layout: layout}}); err != nil {
+	if s.srv, s.manifest, err = sandbox.Setup(ctx, s.dir, sandbox.SetupOptions{RateLimits: limits, Terraform: &sandbox.TerraformOptions{Binary: bin, Provider: provider, Layout: layout}}); err != nil {
 		return nil, err
 	}
 	m := s.manifest

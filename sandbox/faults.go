@@ -90,9 +90,18 @@ func (fi *faultInjector) match(path string) (Fault, bool) {
 	return best, found
 }
 
-func (fi *faultInjector) wrap(next http.Handler) http.Handler {
+// wrap serves next behind the rate limits of rl and the faults; a request no limit applies to
+// gets the headers of a generous one-second bucket.
+func (fi *faultInjector) wrap(next http.Handler, rl *rateLimiter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		reset := fi.countRequest(w)
+		limited, refused := rl.limited(w, r)
+		if refused {
+			return
+		}
+		reset := time.Now().Unix() + 1
+		if !limited {
+			reset = fi.countRequest(w)
+		}
 		if f, ok := fi.match(r.URL.Path); ok && fi.inject(f, w, r, reset) {
 			return
 		}
@@ -123,12 +132,11 @@ func (fi *faultInjector) inject(f Fault, w http.ResponseWriter, r *http.Request,
 			return true
 		}
 	}
-	oauth := strings.HasPrefix(r.URL.Path, "/oauth/")
 	switch {
 	case rand.Float64() < f.DropRate:
 		panic(http.ErrAbortHandler) // closes the connection (HTTP/1) or resets the stream (HTTP/2)
 	case rand.Float64() < f.ErrorRate:
-		if oauth {
+		if strings.HasPrefix(r.URL.Path, "/oauth/") {
 			writeOAuthError(w, &oauthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "Injected fault: service unavailable."})
 		} else {
 			writeAPIError(w, &APIError{Status: http.StatusServiceUnavailable, Message: "Injected fault: service unavailable."})
@@ -137,11 +145,7 @@ func (fi *faultInjector) inject(f Fault, w http.ResponseWriter, r *http.Request,
 	case rand.Float64() < f.RateLimited:
 		w.Header().Set("X-RateLimit-Remaining", "0")
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
-		if oauth {
-			writeOAuthError(w, &oauthError{Status: http.StatusTooManyRequests, Code: "too_many_requests", Description: "Global limit has been reached"})
-		} else {
-			writeAPIError(w, &APIError{Status: http.StatusTooManyRequests, Message: "Global limit has been reached", Code: "too_many_requests"})
-		}
+		writeRateLimited(w, r)
 		return true
 	}
 	return false

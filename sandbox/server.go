@@ -20,6 +20,8 @@ type Options struct {
 	Listen string // host:port; port 0 picks a free one. Default 127.0.0.1:0.
 	Tenant *Tenant
 	Faults []Fault
+	// RateLimits are the tenant's rate limits; the zero value serves without any.
+	RateLimits RateLimits
 }
 
 // Server is a running sandbox tenant on HTTPS.
@@ -29,6 +31,7 @@ type Server struct {
 	certs     *certificates
 	auth      *authority
 	faults    *faultInjector
+	limits    *rateLimiter
 	http      *http.Server
 	done      chan error
 	transport *http.Transport // trusts the CA; shared by the clients HTTPClient returns
@@ -54,7 +57,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	host, _, _ := net.SplitHostPort(listen)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	s := &Server{tenant: opts.Tenant, domain: net.JoinHostPort(host, port), certs: certs, faults: &faultInjector{}, done: make(chan error, 1)}
+	s := &Server{tenant: opts.Tenant, domain: net.JoinHostPort(host, port), certs: certs, faults: &faultInjector{}, limits: newRateLimiter(opts.RateLimits), done: make(chan error, 1)}
 	s.faults.set(opts.Faults)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(certs.caPEM)
@@ -65,7 +68,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	s.auth.tenant.AddAPI(s.auth.mgmtAPI, "Auth0 Management API")
 	s.http = &http.Server{
-		Handler:           s.observed(s.faults.wrap(s.routes())),
+		Handler:           s.observed(s.faults.wrap(s.routes(), s.limits)),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{certs.server}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0), // a client that distrusts the CA is its own error, not the tenant's
@@ -84,6 +87,10 @@ func (s *Server) routes() http.Handler {
 	})
 	return mux
 }
+
+// RateLimited is how many requests the rate limits have refused (429) so far; injected faults
+// do not count.
+func (s *Server) RateLimited() int64 { return s.limits.refused.Load() }
 
 // Domain is the tenant's host:port, the value of AUTH0_DOMAIN.
 func (s *Server) Domain() string { return s.domain }

@@ -56,6 +56,9 @@ type SetupOptions struct {
 	Clients int // 0: the four default clients; N: N generated clients for scale tests
 	PoolCap int // 0: DefaultPoolCap
 	Faults  []Fault
+	// RateLimits are the tenant's rate limits (DefaultRateLimits, as rekey sandbox serves);
+	// the zero value serves without any.
+	RateLimits RateLimits
 	// Terraform, when set, makes the default clients and their credentials through Terraform
 	// in DIR/terraform. Nil runs the tenant alone; so do generated clients, at any setting.
 	Terraform *TerraformOptions
@@ -138,7 +141,7 @@ func Setup(ctx context.Context, dir string, opts SetupOptions) (*Server, *Manife
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := Start(Options{Listen: opts.Listen, Tenant: tenant, Faults: opts.Faults})
+	srv, err := Start(Options{Listen: opts.Listen, Tenant: tenant, Faults: opts.Faults, RateLimits: opts.RateLimits})
 	if err != nil {
 		return nil, nil, err
 	}

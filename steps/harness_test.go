@@ -80,11 +80,19 @@ func newEnvWith(t *testing.T, provider sandbox.Provider) *env {
 // in layout.
 func newEnvIn(t *testing.T, provider sandbox.Provider, layout sandbox.Layout) *env {
 	t.Helper()
+	return newEnvSetup(t, provider, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Provider: provider, Layout: layout}})
+}
+
+// newEnvSetup starts a fresh sandbox as opts say, its workspace running provider with the
+// tests' Terraform.
+func newEnvSetup(t *testing.T, provider sandbox.Provider, opts sandbox.SetupOptions) *env {
+	t.Helper()
 	dir := t.TempDir()
 	bin := tftest.Terraform(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, m, err := sandbox.Setup(ctx, dir, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Binary: bin, Provider: provider, Layout: layout}})
+	opts.Terraform.Binary, opts.Terraform.Provider = bin, provider
+	srv, m, err := sandbox.Setup(ctx, dir, opts)
 	if err != nil {
 		t.Fatalf("sandbox.Setup: %v", err)
 	}

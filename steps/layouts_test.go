@@ -77,3 +77,16 @@ func (e *env) assertRotated(t *testing.T, r run, svc *runningConsumer) {
 	e.assertPlanClean(t)
 	assertNoFailures(t, svc.Stop(), 20)
 }
+
+// TestRotationUnderRateLimits rotates billing-worker on a sandbox with a paid production
+// tenant's rate limits (DefaultRateLimits), through the real provider, with a service
+// requesting tokens: rekey, Terraform's provider and the service stay under them, and the
+// tenant refuses no request.
+func TestRotationUnderRateLimits(t *testing.T) {
+	e := newEnvSetup(t, sandboxtest.RealProvider(t), sandbox.SetupOptions{RateLimits: sandbox.DefaultRateLimits, Terraform: &sandbox.TerraformOptions{}})
+	r, svc := e.rotateEditing(t, "main.tf")
+	e.assertRotated(t, r, svc)
+	if n := e.srv.RateLimited(); n != 0 {
+		t.Errorf("the tenant refused %d requests (429); want none", n)
+	}
+}

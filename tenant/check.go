@@ -68,6 +68,7 @@ func CheckKey(ctx context.Context, cfg Config, clientID string, key *rsa.Private
 		copied := *cfg.HTTPClient
 		httpClient = &copied
 	}
+	httpClient.Transport = newTransport(httpClient.Transport, domain)
 	auth, err := authentication.New(ctx, domain,
 		authentication.WithClientID(clientID),
 		authentication.WithClientAssertion(pemText, alg),

@@ -73,6 +73,12 @@ type fixture struct {
 // (readScopes when none are given).
 func newFixture(t testing.TB, scopes ...string) *fixture {
 	t.Helper()
+	return newLimitedFixture(t, sandbox.RateLimits{}, scopes...)
+}
+
+// newLimitedFixture is newFixture with the tenant's rate limits.
+func newLimitedFixture(t testing.TB, limits sandbox.RateLimits, scopes ...string) *fixture {
+	t.Helper()
 	if len(scopes) == 0 {
 		scopes = readScopes
 	}
@@ -80,7 +86,7 @@ func newFixture(t testing.TB, scopes ...string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := sandbox.Start(sandbox.Options{Tenant: tn})
+	srv, err := sandbox.Start(sandbox.Options{Tenant: tn, RateLimits: limits})
 	if err != nil {
 		t.Fatalf("start sandbox: %v", err)
 	}

@@ -90,7 +90,7 @@ func Connect(cfg Config) (*Tenant, error) {
 	if base == nil {
 		base = http.DefaultClient
 	}
-	rt := newTransport(base.Transport)
+	rt := newTransport(base.Transport, domain)
 	apiClient := &http.Client{Transport: rt, Timeout: base.Timeout}
 	opts := []management.Option{management.WithClient(apiClient), management.WithNoRetries()}
 	if cfg.APIToken != "" {

@@ -21,7 +21,8 @@ const (
 	minRateWait   = 50 * time.Millisecond
 )
 
-// transport retries what go-auth0's own retry option cannot be told to leave alone. go-auth0
+// transport keeps requests under the tenant's rate limit (limiter) and retries what go-auth0's
+// own retry option cannot be told to leave alone. go-auth0
 // v1.35.0 retries every transport error, including a refused client secret from the token
 // endpoint (which then costs seconds before the operator sees it), and clamps 429 waits to
 // at least one second. This transport instead:
@@ -35,16 +36,18 @@ const (
 // read:client_credentials is reported instead of silently hiding every credential.
 type transport struct {
 	base   http.RoundTripper
+	limits *limiter
 	now    func() time.Time
 	sleep  func(context.Context, time.Duration) error
 	scopes atomic.Pointer[[]string] // scope claim of the first bearer JWT seen; nil until then
 }
 
-func newTransport(base http.RoundTripper) *transport {
+// newTransport sends through base, under the limiter of the tenant at host.
+func newTransport(base http.RoundTripper, host string) *transport {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &transport{base: base, now: time.Now, sleep: sleepCtx}
+	return &transport{base: base, limits: limiterFor(host), now: time.Now, sleep: sleepCtx}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -62,8 +65,16 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.noteScopes(req.Header.Get("Authorization"))
 	n429, n5xx := 0, 0
+	bucket := bucketOf(req)
+	waitedForReset := false
 	for {
+		if waitedForReset {
+			t.limits.admit(bucket)
+		} else if err := t.limits.acquire(req.Context(), bucket, t.now, t.sleep); err != nil {
+			return nil, err
+		}
 		resp, err := t.base.RoundTrip(req)
+		t.limits.observe(bucket, resp)
 		if err != nil {
 			return nil, err
 		}
@@ -71,10 +82,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests && n429 < max429Retries:
 			n429++
-			wait = t.rateLimitWait(resp.Header)
+			wait, waitedForReset = t.rateLimitWait(resp.Header), true
 		case isRetryable5xx(resp.StatusCode) && req.Method == http.MethodGet && n5xx < max5xxRetries:
 			n5xx++
-			wait = time.Duration(250<<(n5xx-1))*time.Millisecond + jitter()
+			wait, waitedForReset = time.Duration(250<<(n5xx-1))*time.Millisecond+jitter(), false
 		default:
 			return resp, nil
 		}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,10 +52,11 @@ func (s *script) count() int {
 	return s.n
 }
 
-// fakeTransport returns a transport whose clock stands at now and whose sleeps are recorded.
+// fakeTransport returns a transport (of a tenant of its own) whose clock stands at now and
+// whose sleeps are recorded.
 func fakeTransport(now time.Time) (*transport, *[]time.Duration) {
 	var waits []time.Duration
-	rt := newTransport(nil)
+	rt := newTransport(nil, "fake-"+strconv.FormatInt(time.Now().UnixNano(), 10))
 	rt.now = func() time.Time { return now }
 	rt.sleep = func(ctx context.Context, d time.Duration) error {
 		waits = append(waits, d)
@@ -176,7 +178,7 @@ func TestTransportCancelWhileWaiting(t *testing.T) {
 	s := &script{statuses: []int{429}, headers: []http.Header{{"Retry-After": {"30"}}}}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	rt := newTransport(nil)
+	rt := newTransport(nil, t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
@@ -189,7 +191,7 @@ func TestTransportCancelWhileWaiting(t *testing.T) {
 func TestTransportScopes(t *testing.T) {
 	srv := httptest.NewServer(&script{})
 	defer srv.Close()
-	rt := newTransport(nil)
+	rt := newTransport(nil, t.Name())
 	if _, known := rt.tokenScopes(); known {
 		t.Fatal("scopes known before any request")
 	}
