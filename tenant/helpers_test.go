@@ -186,6 +186,17 @@ func (c *counter) status(code int) int {
 	return c.byStatus[code]
 }
 
+// total is how many requests were sent.
+func (c *counter) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, k := range c.byPath {
+		n += k
+	}
+	return n
+}
+
 func (c *counter) path(methodPath string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

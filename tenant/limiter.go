@@ -28,6 +28,10 @@ type budget struct {
 	remaining int       // requests that may still go out before reset
 	reset     time.Time // when the bucket next gains tokens
 	inflight  int       // requests sent and not yet answered
+	// Waiting requests go in the order they came (tickets), so that none starves behind
+	// requests that keep arriving.
+	next, serving uint64
+	abandoned     map[uint64]bool // tickets of requests cancelled while waiting
 }
 
 // limiters are the process's limiters, one per tenant host.
@@ -47,20 +51,41 @@ func bucketOf(req *http.Request) string {
 	return "management"
 }
 
-// probeWait is how often a request waiting behind a probe looks again.
+// probeWait is how often a request waiting behind a probe, or behind earlier requests, looks again.
 const probeWait = 20 * time.Millisecond
 
-// acquire holds a request to bucket until the tenant's limit lets it go.
+// acquire holds a request to bucket until the tenant's limit lets it go, after the requests
+// that were waiting before it.
 func (l *limiter) acquire(ctx context.Context, bucket string, now func() time.Time, sleep func(context.Context, time.Duration) error) error {
+	ticket := l.ticket(bucket)
 	for {
-		wait, ok := l.tryAcquire(bucket, now())
+		wait, ok := l.tryAcquire(bucket, ticket, now())
 		if ok {
 			return nil
 		}
 		if err := sleep(ctx, wait); err != nil {
+			l.abandon(bucket, ticket)
 			return err
 		}
 	}
+}
+
+func (l *limiter) ticket(bucket string) uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.budget(bucket)
+	b.next++
+	return b.next - 1
+}
+
+func (l *limiter) abandon(bucket string, ticket uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.budget(bucket)
+	if b.abandoned == nil {
+		b.abandoned = map[uint64]bool{}
+	}
+	b.abandoned[ticket] = true
 }
 
 // admit counts a request that goes now without waiting: the resend of a request answered 429,
@@ -82,11 +107,18 @@ func (l *limiter) budget(bucket string) *budget {
 	return b
 }
 
-// tryAcquire lets a request go now, or says how long to wait before asking again.
-func (l *limiter) tryAcquire(bucket string, now time.Time) (time.Duration, bool) {
+// tryAcquire lets the request with ticket go now, or says how long to wait before asking again.
+func (l *limiter) tryAcquire(bucket string, ticket uint64, now time.Time) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.budget(bucket)
+	for b.abandoned[b.serving] {
+		delete(b.abandoned, b.serving)
+		b.serving++
+	}
+	if ticket != b.serving {
+		return probeWait, false
+	}
 	switch {
 	case b.unlimited:
 	case b.known && now.Before(b.reset) && b.remaining <= 0:
@@ -99,6 +131,7 @@ func (l *limiter) tryAcquire(bucket string, now time.Time) (time.Duration, bool)
 		b.known, b.probing = false, true
 	}
 	b.inflight++
+	b.serving++
 	return 0, true
 }
 
