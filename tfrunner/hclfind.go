@@ -251,14 +251,10 @@ func hclAttributes(body *hclsyntax.Body) []*hclsyntax.Attribute {
 
 // hclLiteral evaluates an expression that needs no variables and no functions.
 func hclLiteral(expr hclsyntax.Expression) (cty.Value, bool) {
-	if len(expr.Variables()) > 0 {
-		return cty.NilVal, false
+	if v, ok := hclConstant(expr); ok && !v.IsNull() {
+		return v, true
 	}
-	v, diags := expr.Value(nil)
-	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
-		return cty.NilVal, false
-	}
-	return v, true
+	return cty.NilVal, false
 }
 
 func hclLiteralOf(expr hclsyntax.Expression, ty cty.Type) (cty.Value, bool) {

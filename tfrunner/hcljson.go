@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -39,9 +38,9 @@ func (w *Workspace) jsonResources() ([]*jsonResource, []error) {
 	var out []*jsonResource
 	var errs []error
 	for _, path := range w.json {
-		src, err := readFileBytes(path)
+		src, err := os.ReadFile(path)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("read %s: %w", path, err))
 			continue
 		}
 		names, err := jsonPath(src, 0, "resource", "auth0_client_credentials")
@@ -322,12 +321,4 @@ func jsonTemplate(s string) (hclsyntax.Expression, bool) {
 		return wrap.Wrapped, true
 	}
 	return expr, true
-}
-
-func readFileBytes(path string) ([]byte, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
-	}
-	return src, nil
 }
