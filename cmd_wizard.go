@@ -84,7 +84,7 @@ func (f wizardFlags) prepareReal(ctx context.Context, progress func(string)) (ui
 	}
 	progress("Listing the tenant's clients")
 	return ui.Backend{
-		Clients:   t.Conn.Clients,
+		Inventory: clientInventory(t, ""),
 		Tenant:    t,
 		Terraform: tfrunner.Config{Binary: bin, Env: tfEnv},
 		Options: func(c tenant.Client) steps.Options {
@@ -113,7 +113,7 @@ func (f wizardFlags) prepareSandbox() (ui.Prepare, func()) {
 			systems[c.ClientID] = c.SystemConfig
 		}
 		return ui.Backend{
-			Clients: session.tenant.Conn.Clients, Tenant: session.tenant,
+			Inventory: clientInventory(session.tenant, filepath.Join(session.dir, "cache")), Tenant: session.tenant,
 			Terraform: tfrunner.Config{Binary: bin, Env: m.TerraformEnv()}, Usage: session.srv.Tenant(), Sandbox: true,
 			Provider: m.Provider.Label(),
 			Options: func(c tenant.Client) steps.Options {

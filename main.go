@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"rekey/inventory"
 	"rekey/sandbox/provider"
 	"rekey/steps"
 	"rekey/tenant"
@@ -124,4 +125,11 @@ func tenantFromEnv() (steps.TenantAPI, map[string]string, error) {
 		return steps.TenantAPI{}, nil, err
 	}
 	return steps.TenantAPI{Conn: conn, Config: cfg}, map[string]string{"AUTH0_DOMAIN": cfg.Domain}, nil
+}
+
+// clientInventory loads t's client list, cached in cacheDir (the per-user cache folder when
+// ""); when there is no cache folder it loads without a cache.
+func clientInventory(t steps.TenantAPI, cacheDir string) inventory.Loader {
+	cache, _ := inventory.OpenCache(cacheDir, t.Config.Domain)
+	return inventory.Loader{Source: t.Conn, Cache: cache}
 }

@@ -40,7 +40,10 @@ type Client struct {
 	ID, Name, AppType, JWTAlg string
 	AuthMethod                string       // "private_key_jwt" when client_authentication_methods.private_key_jwt is set, else token_endpoint_auth_method
 	GrantTypes                []string     // e.g. client_credentials
-	Credentials               []Credential // the pool, attached first; only for private_key_jwt clients (others: nil)
+	AttachedIDs               []string     // the credential ids client_authentication_methods.private_key_jwt lists
+	// Credentials is the pool, attached first; for private_key_jwt clients only, and nil until
+	// it has been read (ListClients leaves it unread).
+	Credentials []Credential
 }
 
 // Credential is one public key in a client's pool.
@@ -55,6 +58,17 @@ type Credential struct {
 type Grant struct {
 	Audience string
 	Scope    []string
+}
+
+// PoolKnown reports whether the credential pool has been read (always, for other clients).
+func (c Client) PoolKnown() bool { return c.AuthMethod != "private_key_jwt" || c.Credentials != nil }
+
+// AttachedCount is the number of attached credentials, known from the client alone.
+func (c Client) AttachedCount() int {
+	if c.Credentials != nil || c.AuthMethod != "private_key_jwt" {
+		return len(c.Attached())
+	}
+	return len(c.AttachedIDs)
 }
 
 // Attached returns the credentials attached to private_key_jwt, in the tenant's order.
@@ -110,18 +124,20 @@ func Connect(cfg Config) (*Tenant, error) {
 }
 
 // Clients returns every client of the tenant sorted by name, with the credential pools of the
-// private_key_jwt clients.
+// private_key_jwt clients read in the order listed.
 func (t *Tenant) Clients(ctx context.Context) ([]Client, error) {
-	raw, err := t.listClients(ctx, "list clients")
+	clients, err := t.ListClients(ctx)
 	if err != nil {
 		return nil, err
 	}
-	clients := make([]Client, len(raw))
-	for i, c := range raw {
-		clients[i] = c.client
+	next := 0
+	queue := func() (int, bool) {
+		next++
+		return next - 1, next <= len(clients)
 	}
-	gone, err := t.fetchCredentials(ctx, clients, raw)
-	if err != nil {
+	gone := make([]bool, len(clients))
+	found := func(i int, pool []Credential, isGone bool) { clients[i].Credentials, gone[i] = pool, isGone }
+	if err := t.LoadPools(ctx, clients, queue, found); err != nil {
 		return nil, err
 	}
 	out := clients[:0]
@@ -130,10 +146,21 @@ func (t *Tenant) Clients(ctx context.Context) ([]Client, error) {
 			out = append(out, c)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Client) int {
+	return out, nil
+}
+
+// ListClients returns every client of the tenant sorted by name, from the client pages alone:
+// the credential pools of private_key_jwt clients are left nil (unknown), their attached ids
+// are in AttachedIDs. It costs one request per 100 clients.
+func (t *Tenant) ListClients(ctx context.Context) ([]Client, error) {
+	clients, err := t.listClients(ctx, "list clients")
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(clients, func(a, b Client) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
-	return out, nil
+	return clients, nil
 }
 
 // Client returns one client with its credentials, by client id or else by its unique exact
@@ -160,11 +187,11 @@ func (t *Tenant) Client(ctx context.Context, idOrName string) (Client, error) {
 	if err != nil {
 		return Client{}, err
 	}
-	var matches []listed
+	var matches []Client
 	names := make([]string, 0, len(all))
 	for _, c := range all {
-		names = append(names, c.client.Name)
-		if c.client.Name == idOrName {
+		names = append(names, c.Name)
+		if c.Name == idOrName {
 			matches = append(matches, c)
 		}
 	}
@@ -176,7 +203,7 @@ func (t *Tenant) Client(ctx context.Context, idOrName string) (Client, error) {
 	}
 	ids := make([]string, len(matches))
 	for i, m := range matches {
-		ids[i] = m.client.ID
+		ids[i] = m.ID
 	}
 	slices.Sort(ids)
 	return Client{}, &AmbiguousError{Name: idOrName, IDs: ids}
@@ -206,16 +233,10 @@ func (t *Tenant) Grants(ctx context.Context, clientID string) ([]Grant, error) {
 	return grants, nil
 }
 
-// listed is a client as listed, with the ids its private_key_jwt slot names.
-type listed struct {
-	client   Client
-	attached []string
-}
-
 // listClients pages through every client (fields rekey reads only, no credentials).
-func (t *Tenant) listClients(ctx context.Context, op string) ([]listed, error) {
+func (t *Tenant) listClients(ctx context.Context, op string) ([]Client, error) {
 	var (
-		out   []listed
+		out   []Client
 		seen  = map[string]bool{}
 		total int
 	)
@@ -231,12 +252,12 @@ func (t *Tenant) listClients(ctx context.Context, op string) ([]listed, error) {
 			}
 		}
 		for _, mc := range list.Clients {
-			l := fromManagement(mc)
-			if l.client.ID == "" || seen[l.client.ID] {
+			c := fromManagement(mc)
+			if c.ID == "" || seen[c.ID] {
 				continue // a client that moved to the next page while paging
 			}
-			seen[l.client.ID] = true
-			out = append(out, l)
+			seen[c.ID] = true
+			out = append(out, c)
 		}
 		total = list.Total
 		if len(list.Clients) == 0 || !list.HasNext() {
@@ -261,8 +282,7 @@ func (t *Tenant) requireCredentialScope(op string) error {
 }
 
 // withCredentials completes one listed client with its credential pool.
-func (t *Tenant) withCredentials(ctx context.Context, op string, l listed) (Client, error) {
-	c := l.client
+func (t *Tenant) withCredentials(ctx context.Context, op string, c Client) (Client, error) {
 	if c.AuthMethod != "private_key_jwt" {
 		return c, nil
 	}
@@ -270,84 +290,82 @@ func (t *Tenant) withCredentials(ctx context.Context, op string, l listed) (Clie
 	if err != nil {
 		return Client{}, classify(t.domain, op+": list credentials", err)
 	}
-	c.Credentials = mergePool(pool, l.attached)
+	c.Credentials = mergePool(pool, c.AttachedIDs)
 	return c, nil
 }
 
-// fetchCredentials fills in the pools of the private_key_jwt clients with a few concurrent
-// requests, stopping at the first error. It reports clients deleted meanwhile (404) as gone.
-func (t *Tenant) fetchCredentials(ctx context.Context, clients []Client, raw []listed) ([]bool, error) {
-	gone := make([]bool, len(clients))
-	var todo []int
-	for i, c := range clients {
-		if c.AuthMethod == "private_key_jwt" {
-			todo = append(todo, i)
-		}
-	}
-	if len(todo) == 0 {
-		return gone, nil
-	}
+// LoadPools reads the credential pools of the private_key_jwt clients among clients, with a
+// few concurrent requests, in the order queue hands out indices (ok false: none left; other
+// clients are skipped). found is called, concurrently, with each pool; gone means the client
+// was deleted meanwhile (404). It stops at the first other error.
+func (t *Tenant) LoadPools(ctx context.Context, clients []Client, queue func() (i int, ok bool), found func(i int, pool []Credential, gone bool)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		once     sync.Once
+		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
-		jobs     = make(chan int)
 	)
-	for range min(credentialWorker, len(todo)) {
+	next := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for firstErr == nil && ctx.Err() == nil {
+			i, ok := queue()
+			if !ok {
+				return 0, false
+			}
+			if clients[i].AuthMethod == "private_key_jwt" {
+				return i, true
+			}
+		}
+		return 0, false
+	}
+	for range credentialWorker {
 		wg.Go(func() {
-			for i := range jobs {
-				pool, err := t.api.Client.ListCredentials(ctx, clients[i].ID)
+			for i, ok := next(); ok; i, ok = next() {
+				c := clients[i]
+				pool, err := t.api.Client.ListCredentials(ctx, c.ID)
 				var me management.Error
 				switch {
 				case err == nil:
-					clients[i].Credentials = mergePool(pool, raw[i].attached)
+					found(i, mergePool(pool, c.AttachedIDs), false)
 				case errors.As(err, &me) && me.Status() == http.StatusNotFound:
-					gone[i] = true
+					found(i, nil, true)
 				default:
-					once.Do(func() {
-						firstErr = classify(t.domain, fmt.Sprintf("list credentials of client %s (%s)", clients[i].Name, clients[i].ID), err)
-						cancel()
-					})
+					mu.Lock()
+					if firstErr == nil && ctx.Err() == nil {
+						firstErr = classify(t.domain, fmt.Sprintf("list credentials of client %s (%s)", c.Name, c.ID), err)
+					}
+					mu.Unlock()
+					cancel()
 				}
 			}
 		})
 	}
-feed:
-	for _, i := range todo {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
 	wg.Wait()
 	if firstErr != nil {
-		return nil, firstErr
+		return firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("list credentials: %w", err)
+		return fmt.Errorf("list credentials: %w", err)
 	}
-	return gone, nil
+	return nil
 }
 
 // fromManagement converts a go-auth0 client (credentials not yet known).
-func fromManagement(mc *management.Client) listed {
+func fromManagement(mc *management.Client) Client {
 	c := Client{
 		ID: mc.GetClientID(), Name: mc.GetName(), AppType: mc.GetAppType(),
 		JWTAlg:     mc.GetJWTConfiguration().GetAlgorithm(),
 		AuthMethod: mc.GetTokenEndpointAuthMethod(),
 		GrantTypes: slices.Clone(derefSlice(mc.GrantTypes)),
 	}
-	var attached []string
 	if methods := mc.ClientAuthenticationMethods; methods != nil {
 		switch {
 		case methods.PrivateKeyJWT != nil:
 			c.AuthMethod = "private_key_jwt"
 			for _, ref := range derefSlice(methods.PrivateKeyJWT.Credentials) {
-				attached = append(attached, ref.GetID())
+				c.AttachedIDs = append(c.AttachedIDs, ref.GetID())
 			}
 		case methods.TLSClientAuth != nil:
 			c.AuthMethod = "tls_client_auth"
@@ -355,20 +373,16 @@ func fromManagement(mc *management.Client) listed {
 			c.AuthMethod = "self_signed_tls_client_auth"
 		}
 	}
-	if c.AuthMethod == "private_key_jwt" {
-		c.Credentials = []Credential{}
-	}
-	return listed{client: c, attached: attached}
+	return c
 }
 
-// mergePool returns the pool with the attached credentials first, in the slot's order, then
-// the others by creation time.
+// mergePool converts the pool and orders it for the attached ids (OrderPool).
 func mergePool(pool []*management.Credential, attached []string) []Credential {
 	out := make([]Credential, 0, len(pool))
 	for _, p := range pool {
 		cr := Credential{
 			ID: p.GetID(), Name: p.GetName(), KID: p.GetKeyID(), Alg: p.GetAlgorithm(), Type: p.GetCredentialType(),
-			CreatedAt: p.GetCreatedAt(), UpdatedAt: p.GetUpdatedAt(), Attached: slices.Contains(attached, p.GetID()),
+			CreatedAt: p.GetCreatedAt(), UpdatedAt: p.GetUpdatedAt(),
 		}
 		if p.ExpiresAt != nil {
 			at := *p.ExpiresAt
@@ -376,7 +390,16 @@ func mergePool(pool []*management.Credential, attached []string) []Credential {
 		}
 		out = append(out, cr)
 	}
-	slices.SortStableFunc(out, func(a, b Credential) int {
+	return OrderPool(out, attached)
+}
+
+// OrderPool marks the credentials the attached ids list as Attached, and orders pool in place:
+// attached first, in the slot's order, then the others by creation time.
+func OrderPool(pool []Credential, attached []string) []Credential {
+	for i := range pool {
+		pool[i].Attached = slices.Contains(attached, pool[i].ID)
+	}
+	slices.SortStableFunc(pool, func(a, b Credential) int {
 		switch {
 		case a.Attached && b.Attached:
 			return cmp.Compare(slices.Index(attached, a.ID), slices.Index(attached, b.ID))
@@ -388,7 +411,7 @@ func mergePool(pool []*management.Credential, attached []string) []Credential {
 		}
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
-	return out
+	return pool
 }
 
 func derefSlice[T any](p *[]T) []T {

@@ -13,6 +13,7 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 
 	"rekey/consumer"
+	"rekey/inventory"
 	"rekey/keys"
 	"rekey/steps"
 	"rekey/tenant"
@@ -67,27 +68,30 @@ func journalFile(tfDir, clientID string) string {
 	return filepath.Join(tfDir, ".rekey", clientID+".json")
 }
 
-// loadClientsCmd lists the clients, notes which have a rotation in progress (a journal file),
-// and precomputes the rows, filter keys and sort orders.
-func loadClientsCmd(ctx context.Context, b Backend, gen int, now func() time.Time) tea.Cmd {
+// waitInventoryCmd waits for the load's next update; a whole list comes with its rows, filter
+// keys and sort orders precomputed, and notes which clients have a rotation in progress (a
+// journal file). Re-armed by the clients screen until the load ends.
+func waitInventoryCmd(ld *inventory.Load, b Backend, gen int, now func() time.Time) tea.Cmd {
 	return func() tea.Msg {
-		if b.Clients == nil {
-			return clientsLoadedMsg{gen: gen, err: errors.New("no client source configured")}
+		u, ok := <-ld.Updates()
+		if !ok {
+			return inventoryMsg{gen: gen, closed: true}
 		}
-		clients, err := b.Clients(ctx)
-		if err != nil {
-			return clientsLoadedMsg{gen: gen, err: err}
-		}
-		inProgress := make([]bool, len(clients))
-		if b.Options != nil {
-			for i, c := range clients {
-				if dir := b.Options(c).TerraformDir; dir != "" {
-					_, err := os.Stat(journalFile(dir, c.ID))
-					inProgress[i] = err == nil
+		msg := inventoryMsg{gen: gen, update: u, loadedAt: now()}
+		if u.Clients != nil {
+			inProgress := make([]bool, len(u.Clients))
+			if b.Options != nil {
+				for i, c := range u.Clients {
+					if dir := b.Options(c).TerraformDir; dir != "" {
+						_, err := os.Stat(journalFile(dir, c.ID))
+						inProgress[i] = err == nil
+					}
 				}
 			}
+			list := buildClientList(u.Clients, inProgress)
+			msg.list = &list
 		}
-		return clientsLoadedMsg{gen: gen, list: buildClientList(clients, inProgress), loadedAt: now()}
+		return msg
 	}
 }
 

@@ -157,9 +157,9 @@ func newFixture(t testing.TB) *fixture {
 }
 `), 0o644))
 	f.backend = Backend{
-		Clients: func(context.Context) ([]tenant.Client, error) {
+		Inventory: complete(func(context.Context) ([]tenant.Client, error) {
 			return []tenant.Client{f.client, other, reports}, nil
-		},
+		}),
 		Tenant: f.tenant,
 		Options: func(c tenant.Client) steps.Options {
 			return steps.Options{TerraformDir: dir, KeyDir: keyDir}
@@ -210,6 +210,14 @@ const quiet = 30 * time.Millisecond
 // sized w×h.
 func newHarness(t testing.TB, b Backend, w, h int, opts ...Option) *harness {
 	t.Helper()
+	hs := startHarness(t, b, w, h, opts...)
+	hs.waitFor("the clients", func() bool { return !hs.m.clients.loading })
+	return hs
+}
+
+// startHarness is newHarness without waiting for the clients to load.
+func startHarness(t testing.TB, b Backend, w, h int, opts ...Option) *harness {
+	t.Helper()
 	m := NewModel(func(context.Context, func(string)) (Backend, error) { return b, nil }, testOptions(opts...)...).(*model)
 	t.Cleanup(func() {
 		m.c.stop()
@@ -221,7 +229,6 @@ func newHarness(t testing.TB, b Backend, w, h int, opts ...Option) *harness {
 	if m.screen != screenClients {
 		t.Fatalf("screen after prepare = %v, want clients", m.screen)
 	}
-	hs.waitFor("the clients", func() bool { return !m.clients.loading })
 	return hs
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"rekey/consumer"
+	"rekey/inventory"
 	"rekey/steps"
 	"rekey/tenant"
 	"rekey/tfrunner"
@@ -32,10 +33,10 @@ import (
 // Backend is everything the wizard reads and runs; main builds it for a real tenant or the
 // sandbox.
 type Backend struct {
-	Clients   func(ctx context.Context) ([]tenant.Client, error) // the live list
-	Tenant    steps.Tenant                                       // for steps.Deps and live checks (CheckKey)
-	Terraform tfrunner.Config                                    // Binary + Env for steps.Deps
-	Usage     steps.UsageProbe                                   // may be nil
+	Inventory inventory.Loader // the live list, loaded in stages
+	Tenant    steps.Tenant     // for steps.Deps and live checks (CheckKey)
+	Terraform tfrunner.Config  // Binary + Env for steps.Deps
+	Usage     steps.UsageProbe // may be nil
 	// Options are the base options for a client (TerraformDir, SystemConfig, KeyDir,
 	// Audience…); the wizard sets Alg/Bits/CertDays from its form and Client = c.ID.
 	Options func(c tenant.Client) steps.Options

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"rekey/inventory"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -25,13 +26,14 @@ type preparedMsg struct {
 	err     error
 }
 
-// clientsLoadedMsg is the client list, with the rows and sort orders precomputed off the UI
-// goroutine.
-type clientsLoadedMsg struct {
+// inventoryMsg is one update of the client list's load; list holds a whole list's rows and sort
+// orders, precomputed off the UI goroutine, when the update carries one. closed: the load ended.
+type inventoryMsg struct {
 	gen      int
-	list     clientList
+	update   inventory.Update
+	list     *clientList
 	loadedAt time.Time
-	err      error
+	closed   bool
 }
 
 // setupMsg is what the backend says about a client: its base options and known private keys.

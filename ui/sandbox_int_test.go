@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"rekey/consumer"
+	"rekey/inventory"
 	"rekey/sandbox"
 	"rekey/sandbox/sandboxtest"
 	"rekey/steps"
@@ -64,7 +65,7 @@ func TestSandboxRotationThroughTheWizard(t *testing.T) {
 	}
 	keyDir := filepath.Join(dir, "keys")
 	b := Backend{
-		Clients:   conn.Clients,
+		Inventory: inventory.Loader{Source: conn},
 		Tenant:    steps.TenantAPI{Conn: conn, Config: cfg},
 		Terraform: tfrunner.Config{Binary: tftest.Terraform(t), Env: man.TerraformEnv()},
 		Usage:     srv.Tenant(),

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"rekey/inventory"
 	"rekey/tenant"
 )
 
@@ -25,52 +27,71 @@ type clientRow struct {
 	nameLen    int    // the name's length in key
 	attached   int
 	pkjwt      bool
+	poolKnown  bool      // the credential pool has been read (now or, when not fresh, from the cache)
+	fresh      bool      // the pool was read in this load
 	expiry     time.Time // soonest expiry of an attached credential
 	hasExpiry  bool
 	inProgress bool // a rotation journal exists
 }
 
-// clientList is the rows with both sort orders, built once per load.
-type clientList struct {
-	rows       []clientRow
-	inProgress int // rows with a rotation in progress
-	byName     []int32
-	byExpiry   []int32
+// setClient (re)computes the row's columns from c.
+func (r *clientRow) setClient(c tenant.Client) {
+	r.client, r.pkjwt, r.poolKnown = c, c.AuthMethod == "private_key_jwt", c.PoolKnown()
+	r.attached = c.AttachedCount()
+	r.expiry, r.hasExpiry = c.SoonestExpiry()
 }
 
-// buildClientList precomputes rows, filter keys and sort orders (by name; by soonest expiry,
-// clients without an expiring key last).
+// clientList is the rows with both sort orders, built once per list and kept up to date as
+// credential pools arrive.
+type clientList struct {
+	rows        []clientRow
+	byID        map[string]int32
+	inProgress  int // rows with a rotation in progress
+	byName      []int32
+	byExpiry    []int32
+	expiryStale bool // byExpiry predates pools that arrived since
+}
+
+// buildClientList precomputes rows, filter keys and sort orders.
 func buildClientList(clients []tenant.Client, inProgress []bool) clientList {
-	l := clientList{rows: make([]clientRow, len(clients))}
+	l := clientList{rows: make([]clientRow, len(clients)), byID: make(map[string]int32, len(clients))}
 	for i, c := range clients {
 		name := strings.ToLower(c.Name)
-		r := clientRow{client: c, key: name + "\x00" + strings.ToLower(c.ID), nameLen: len(name), pkjwt: c.AuthMethod == "private_key_jwt"}
-		r.attached = len(c.Attached())
-		r.expiry, r.hasExpiry = c.SoonestExpiry()
+		r := clientRow{key: name + "\x00" + strings.ToLower(c.ID), nameLen: len(name), fresh: c.PoolKnown()}
+		r.setClient(c)
 		r.inProgress = i < len(inProgress) && inProgress[i]
 		if r.inProgress {
 			l.inProgress++
 		}
 		l.rows[i] = r
-	}
-	byName := func(a, b int32) int {
-		ra, rb := &l.rows[a], &l.rows[b]
-		return cmp.Or(strings.Compare(ra.key[:ra.nameLen], rb.key[:rb.nameLen]), strings.Compare(ra.client.ID, rb.client.ID))
-	}
-	rank := func(r *clientRow) int {
-		switch {
-		case r.hasExpiry:
-			return 0
-		case r.pkjwt:
-			return 1
-		}
-		return 2
+		l.byID[c.ID] = int32(i)
 	}
 	l.byName = make([]int32, len(clients))
 	for i := range l.byName {
 		l.byName[i] = int32(i)
 	}
-	slices.SortFunc(l.byName, byName)
+	slices.SortFunc(l.byName, func(a, b int32) int {
+		ra, rb := &l.rows[a], &l.rows[b]
+		return cmp.Or(strings.Compare(ra.key[:ra.nameLen], rb.key[:rb.nameLen]), strings.Compare(ra.client.ID, rb.client.ID))
+	})
+	l.sortByExpiry()
+	return l
+}
+
+// sortByExpiry orders by soonest expiry; then clients whose pool is still loading, clients
+// without an expiring key, and clients without private_key_jwt; by name within each.
+func (l *clientList) sortByExpiry() {
+	rank := func(r *clientRow) int {
+		switch {
+		case r.hasExpiry:
+			return 0
+		case r.pkjwt && !r.poolKnown:
+			return 1
+		case r.pkjwt:
+			return 2
+		}
+		return 3
+	}
 	l.byExpiry = slices.Clone(l.byName)
 	slices.SortStableFunc(l.byExpiry, func(a, b int32) int {
 		ra, rb := &l.rows[a], &l.rows[b]
@@ -79,7 +100,23 @@ func buildClientList(clients []tenant.Client, inProgress []bool) clientList {
 		}
 		return ra.expiry.Compare(rb.expiry)
 	})
-	return l
+	l.expiryStale = false
+}
+
+// setPools fills in credential pools just read (client id → pool).
+func (l *clientList) setPools(pools map[string][]tenant.Credential) {
+	for id, pool := range pools {
+		i, ok := l.byID[id]
+		if !ok {
+			continue
+		}
+		r := &l.rows[i]
+		c := r.client
+		c.Credentials = pool
+		r.setClient(c)
+		r.fresh = true
+		l.expiryStale = true
+	}
 }
 
 // sortMode is the order of the clients list.
@@ -102,7 +139,13 @@ func (s sortMode) String() string {
 type clientsScreen struct {
 	c        *common
 	gen      int
-	loading  bool
+	inv      *inventory.Load
+	stop     context.CancelFunc // ends inv
+	loading  bool               // inv has not ended
+	listed   bool               // the live list is in (not only the cached one)
+	cachedAt time.Time          // the list shown is the cache saved then, until the live one comes
+	pools    inventory.Update   // pool progress: Loaded of ToLoad
+	poolsAt  time.Time          // when the pools began to load, for the time left
 	err      error
 	list     clientList
 	loadedAt time.Time
@@ -126,34 +169,89 @@ func newClientsScreen(c *common) *clientsScreen {
 	return &clientsScreen{c: c, filter: in, width: 80, height: 20}
 }
 
-// load (re)loads the list in a Cmd.
+// load (re)starts loading the list, ending the load before.
 func (s *clientsScreen) load() tea.Cmd {
-	s.gen = s.c.nextID()
-	s.loading = true
-	return loadClientsCmd(s.c.life, s.c.backend, s.gen, s.c.cfg.now)
+	if s.stop != nil {
+		s.stop()
+	}
+	ctx, stop := context.WithCancel(s.c.life)
+	s.gen, s.stop = s.c.nextID(), stop
+	s.inv = s.c.backend.Inventory.Start(ctx)
+	s.loading, s.listed, s.err, s.pools = true, false, nil, inventory.Update{}
+	return waitInventoryCmd(s.inv, s.c.backend, s.gen, s.c.cfg.now)
 }
 
-func (s *clientsScreen) update(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case clientsLoadedMsg:
-		if msg.gen != s.gen {
-			return nil
-		}
-		s.loading, s.err = false, msg.err
-		if msg.err != nil {
-			return nil
-		}
+// loaded applies one update of the load and waits for the next.
+func (s *clientsScreen) loaded(msg inventoryMsg) tea.Cmd {
+	if msg.gen != s.gen {
+		return nil
+	}
+	if msg.closed {
+		s.loading = false
+		return nil
+	}
+	u := msg.update
+	if msg.list != nil {
 		var selected string
 		if r, ok := s.selected(); ok {
 			selected = r.client.ID
 		}
-		s.list, s.loadedAt = msg.list, msg.loadedAt
+		s.list, s.loadedAt, s.cachedAt = *msg.list, msg.loadedAt, u.CachedAt
+		s.listed = s.listed || u.CachedAt.IsZero()
 		s.query = "\xff" // force a full refilter
 		s.refilter()
 		s.selectID(selected)
-		return nil
+	}
+	if u.Pools != nil {
+		s.list.setPools(u.Pools)
+		if s.sort == sortByExpiry {
+			s.resort()
+		}
+	}
+	if s.listed && s.poolsAt.IsZero() && u.ToLoad > 0 {
+		s.poolsAt = msg.loadedAt
+	}
+	s.pools, s.err = u, u.Err
+	s.prefer()
+	return waitInventoryCmd(s.inv, s.c.backend, s.gen, s.c.cfg.now)
+}
+
+// resort brings the expiry order up to date, keeping the selected client selected.
+func (s *clientsScreen) resort() {
+	selected := ""
+	if r, ok := s.selected(); ok {
+		selected = r.client.ID
+	}
+	if s.list.expiryStale {
+		s.list.sortByExpiry()
+	}
+	s.query = "\xff"
+	s.refilter()
+	s.selectID(selected)
+}
+
+// prefer asks the load to read next the pools of the rows in view not yet read afresh.
+func (s *clientsScreen) prefer() {
+	if s.inv == nil || !s.loading {
+		return
+	}
+	var ids []string
+	for i := s.offset; i < min(s.offset+s.pageSize(), len(s.visible)); i++ {
+		if r := &s.list.rows[s.visible[i]]; r.pkjwt && !r.fresh {
+			ids = append(ids, r.client.ID)
+		}
+	}
+	s.inv.Prefer(ids)
+}
+
+func (s *clientsScreen) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case inventoryMsg:
+		return s.loaded(msg)
 	case tea.KeyMsg:
-		return s.key(msg)
+		cmd := s.key(msg)
+		s.prefer()
+		return cmd
 	}
 	if s.filter.Focused() {
 		var cmd tea.Cmd
@@ -214,14 +312,8 @@ func (s *clientsScreen) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.End):
 		s.move(len(s.visible))
 	case key.Matches(msg, k.Sort):
-		selected := ""
-		if r, ok := s.selected(); ok {
-			selected = r.client.ID
-		}
 		s.sort = 1 - s.sort
-		s.query = "\xff"
-		s.refilter()
-		s.selectID(selected)
+		s.resort()
 	case key.Matches(msg, k.Reload):
 		if !s.loading {
 			return s.load()
@@ -374,10 +466,18 @@ func (s *clientsScreen) statusLine() string {
 		count = fmt.Sprintf("%s of %s clients", thousands(len(s.visible)), thousands(len(s.list.rows)))
 	}
 	parts := []string{st.Title.Render(count), "sorted by " + s.sort.String()}
-	if s.loading {
-		parts = append(parts, s.c.spin.View()+" reloading")
-	} else if s.err != nil {
+	if !s.listed && !s.cachedAt.IsZero() {
+		parts = append(parts, st.Subtle.Render("cached "+shortDuration(s.loadedAt.Sub(s.cachedAt))+" ago"))
+	}
+	switch {
+	case s.err != nil && !s.listed:
 		parts = append(parts, st.Bad.Render("reload failed: "+s.err.Error()))
+	case s.err != nil:
+		parts = append(parts, st.Bad.Render("credentials stopped: "+s.err.Error()+" (r retries)"))
+	case s.loading && !s.listed:
+		parts = append(parts, s.c.spin.View()+" refreshing")
+	case s.loading && s.pools.ToLoad > 0:
+		parts = append(parts, s.c.spin.View()+" "+s.poolProgress())
 	}
 	switch n := s.list.inProgress; {
 	case n == 1:
@@ -387,6 +487,17 @@ func (s *clientsScreen) statusLine() string {
 	}
 	line := strings.Join(parts, " "+st.Subtle.Render(st.Mark.Dot)+" ")
 	return ansi.Truncate(line, s.width, st.Mark.Ellipsis)
+}
+
+// poolProgress is "credentials 1,200/5,000 · 4m left".
+func (s *clientsScreen) poolProgress() string {
+	p := s.pools
+	line := fmt.Sprintf("credentials %s/%s", thousands(p.Loaded), thousands(p.ToLoad))
+	if elapsed := s.c.cfg.now().Sub(s.poolsAt); p.Loaded > 0 && elapsed > 2*time.Second {
+		left := time.Duration(float64(elapsed) / float64(p.Loaded) * float64(p.ToLoad-p.Loaded))
+		line += " " + s.c.st.Mark.Dot + " " + shortDuration(left) + " left"
+	}
+	return line
 }
 
 // row renders one client; only rows in view are ever rendered.
@@ -427,6 +538,8 @@ func expiryBadge(st Styles, r *clientRow, now time.Time) (string, lipgloss.Style
 		return "n/a", st.Dim
 	case r.attached == 0:
 		return "no key", st.Dim
+	case !r.poolKnown:
+		return st.Mark.Ellipsis, st.Dim
 	case !r.hasExpiry:
 		return "no expiry", st.Dim
 	}

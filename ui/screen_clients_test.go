@@ -12,9 +12,15 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"rekey/inventory"
 	"rekey/steps"
 	"rekey/tenant"
 )
+
+// complete is a Backend.Inventory of a fixed list.
+func complete(list func(context.Context) ([]tenant.Client, error)) inventory.Loader {
+	return inventory.Loader{Source: inventory.Complete(list)}
+}
 
 // manyClients makes n private_key_jwt clients with varied names and expiries.
 func manyClients(n int) []tenant.Client {
@@ -32,7 +38,7 @@ func manyClients(n int) []tenant.Client {
 
 // clientsBackend is a backend that lists clients and nothing else.
 func clientsBackend(clients []tenant.Client) Backend {
-	return Backend{Clients: func(context.Context) ([]tenant.Client, error) { return clients, nil }}
+	return Backend{Inventory: complete(func(context.Context) ([]tenant.Client, error) { return clients, nil })}
 }
 
 func visibleNames(s *clientsScreen) []string {
@@ -239,13 +245,13 @@ func TestClientsFilterEnterOpensMatch(t *testing.T) {
 func TestClientsReload(t *testing.T) {
 	calls := 0
 	clients := manyClients(3)
-	b := Backend{Clients: func(context.Context) ([]tenant.Client, error) {
+	b := Backend{Inventory: complete(func(context.Context) ([]tenant.Client, error) {
 		calls++
 		if calls == 2 {
 			return nil, fmt.Errorf("tenant unreachable")
 		}
 		return clients, nil
-	}}
+	})}
 	h := newHarness(t, b, 80, 24)
 	h.press("r")
 	if calls != 2 {
@@ -258,7 +264,7 @@ func TestClientsReload(t *testing.T) {
 }
 
 func TestClientsLoadError(t *testing.T) {
-	b := Backend{Clients: func(context.Context) ([]tenant.Client, error) { return nil, fmt.Errorf("401 Unauthorized") }}
+	b := Backend{Inventory: complete(func(context.Context) ([]tenant.Client, error) { return nil, fmt.Errorf("401 Unauthorized") })}
 	h := newHarness(t, b, 80, 24)
 	checkFrame(t, h.m.View(), 80, 24, "Could not load the clients", "401 Unauthorized", "r to retry")
 }
