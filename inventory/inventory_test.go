@@ -21,9 +21,9 @@ import (
 // world is a sandbox tenant of machine clients, every other one a private_key_jwt client with
 // one attached credential, and rekey's connection to it, counting credential-pool requests.
 type world struct {
-	srv   *sandbox.Server
-	tn    *sandbox.Tenant
-	conn  *tenant.Tenant
+	srv    *sandbox.Server
+	tn     *sandbox.Tenant
+	conn   *tenant.Tenant
 	pools  atomic.Int64 // GET /api/v2/clients/{id}/credentials sent
 	secret string       // the management client's
 }

@@ -38,9 +38,9 @@ type Tenant struct {
 // Client is one application of the tenant, with its Private Key JWT credential pool.
 type Client struct {
 	ID, Name, AppType, JWTAlg string
-	AuthMethod                string       // "private_key_jwt" when client_authentication_methods.private_key_jwt is set, else token_endpoint_auth_method
-	GrantTypes                []string     // e.g. client_credentials
-	AttachedIDs               []string     // the credential ids client_authentication_methods.private_key_jwt lists
+	AuthMethod                string   // "private_key_jwt" when client_authentication_methods.private_key_jwt is set, else token_endpoint_auth_method
+	GrantTypes                []string // e.g. client_credentials
+	AttachedIDs               []string // the credential ids client_authentication_methods.private_key_jwt lists
 	// Credentials is the pool, attached first; for private_key_jwt clients only, and nil until
 	// it has been read (ListClients leaves it unread).
 	Credentials []Credential
