@@ -6,11 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/charmbracelet/x/term"
+
+	"rekey/inventory"
 	"rekey/tenant"
 )
 
@@ -23,6 +27,7 @@ func runCheck(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.SetOutput(stderr)
 	within := fs.String("within", "30d", "warn about attached credentials that expire within this window (e.g. 30d, 72h)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	cached := fs.Bool("cached", false, "reuse the credential details of the last listing (cached per tenant) for clients whose attached credentials have not changed: the client pages are still read, most credential pools are not")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return exitOK, err
@@ -44,7 +49,9 @@ func runCheck(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return failed(exitUsage, err)
 	}
-	clients, err := t.Conn.Clients(context.Background())
+	loader := clientInventory(t, "")
+	loader.TrustCache = *cached
+	clients, err := loadAll(context.Background(), loader, progressWriter(stderr))
 	if err != nil {
 		return failed(exitError, err)
 	}
@@ -58,6 +65,33 @@ func runCheck(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitExpiring, nil
 	}
 	return exitOK, nil
+}
+
+// loadAll loads the whole client list, reporting progress to progress (when not nil).
+func loadAll(ctx context.Context, loader inventory.Loader, progress io.Writer) ([]tenant.Client, error) {
+	var final inventory.Update
+	for u := range loader.Start(ctx).Updates() {
+		if progress != nil {
+			switch {
+			case u.Final:
+				fmt.Fprint(progress, "\r\x1b[K")
+			case u.ToLoad > 0:
+				fmt.Fprintf(progress, "\r\x1b[Kreading credentials: %d of %d clients", u.Loaded, u.ToLoad)
+			default:
+				fmt.Fprint(progress, "\r\x1b[Klisting clients…")
+			}
+		}
+		final = u
+	}
+	return final.Clients, final.Err
+}
+
+// progressWriter is w when it is a terminal (progress lines would litter a log), else nil.
+func progressWriter(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		return f
+	}
+	return nil
 }
 
 // printReport writes r as one line of JSON.

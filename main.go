@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -34,7 +35,7 @@ Usage:
   rekey rotate --client NAME|ID [--dir TFDIR] [--system-config FILE] [--yes] [--json] [--abort] ...
       Rotate (or resume, or --abort) one client's Private Key JWT credential through Terraform.
       --sandbox does it on a fresh embedded sandbox with a demo consumer.
-  rekey check [--within 30d] [--json]
+  rekey check [--within 30d] [--json] [--cached]
       List every client's credentials with age and expiry; exit 1 when an attached one expires
       within the window.
   rekey sandbox --dir DIR [--listen ADDR] [--clients N] [--pool-cap 2|4] [--fault SPEC]...
@@ -127,9 +128,13 @@ func tenantFromEnv() (steps.TenantAPI, map[string]string, error) {
 	return steps.TenantAPI{Conn: conn, Config: cfg}, map[string]string{"AUTH0_DOMAIN": cfg.Domain}, nil
 }
 
-// clientInventory loads t's client list, cached in cacheDir (the per-user cache folder when
-// ""); when there is no cache folder it loads without a cache.
+// cacheDirEnv names the folder of the per-tenant client list caches, when not the per-user
+// cache folder.
+const cacheDirEnv = "REKEY_CACHE_DIR"
+
+// clientInventory loads t's client list, cached in cacheDir (else $REKEY_CACHE_DIR, else the
+// per-user cache folder); when there is no cache folder it loads without a cache.
 func clientInventory(t steps.TenantAPI, cacheDir string) inventory.Loader {
-	cache, _ := inventory.OpenCache(cacheDir, t.Config.Domain)
+	cache, _ := inventory.OpenCache(cmp.Or(cacheDir, os.Getenv(cacheDirEnv)), t.Config.Domain)
 	return inventory.Loader{Source: t.Conn, Cache: cache}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -313,8 +314,8 @@ func TestCheckCommand(t *testing.T) {
 	bin := tftest.Rekey(t)
 	dir := filepath.Join(t.TempDir(), "sb")
 	startSandbox(t, bin, dir, "--no-terraform")
-	check := func(within string) (int, map[string]any) {
-		cmd := exec.Command("bash", "-c", `source "$1/env" && exec "$2" check --json --within "$3"`, "check", dir, bin, within)
+	check := func(within string, flags ...string) (int, map[string]any) {
+		cmd := exec.Command("bash", append([]string{"-c", `source "$1/env" && exec "$2" check --json --within "$3" "${@:4}"`, "check", dir, bin, within}, flags...)...)
 		out, err := cmd.Output()
 		code := 0
 		var exit *exec.ExitError
@@ -331,6 +332,16 @@ func TestCheckCommand(t *testing.T) {
 	}
 	if code, rep := check("1d"); code != 0 || rep["expiring"].(float64) != 0 {
 		t.Errorf("check --within 1d: exit %d, %v", code, rep)
+	}
+	// --cached reuses the last check's credential details (the tenant has not changed): the
+	// same report, from the cache the checks above left in REKEY_CACHE_DIR.
+	_, fresh := check("30d")
+	code, reused := check("30d", "--cached")
+	if code != 1 || !reflect.DeepEqual(reused["clients"], fresh["clients"]) {
+		t.Errorf("check --cached: exit %d, clients %v; want those of a fresh check %v", code, reused["clients"], fresh["clients"])
+	}
+	if caches, _ := filepath.Glob(filepath.Join(os.Getenv("REKEY_CACHE_DIR"), "127.0.0.1*.json")); len(caches) == 0 {
+		t.Errorf("no tenant cache in REKEY_CACHE_DIR")
 	}
 	// With --json, a check that cannot run still prints its one object, with the error.
 	for _, bad := range []struct{ script, want string }{

@@ -68,9 +68,17 @@ func Rekey(t testing.TB) string {
 	return rekeyPath
 }
 
-// Main runs a package's tests, then deletes what Rekey built: call it from TestMain.
+// Main runs a package's tests, then deletes what Rekey built: call it from TestMain. The rekey
+// processes the tests start keep their tenant caches in a folder of the run's (REKEY_CACHE_DIR).
 func Main(m *testing.M) {
+	cacheDir, err := os.MkdirTemp("", "rekey-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("REKEY_CACHE_DIR", cacheDir)
 	code := m.Run()
+	os.RemoveAll(cacheDir)
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
