@@ -110,10 +110,10 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, e
 	if err != nil {
 		return f.failed(stdout, exitUsage, err)
 	}
-	var t steps.Tenant
+	var api steps.TenantAPI
 	var tfEnv map[string]string
 	if !f.sandbox {
-		if t, tfEnv, err = tenantFromEnv(); err != nil {
+		if api, tfEnv, err = tenantFromEnv(); err != nil {
 			return f.failed(stdout, exitUsage, err)
 		}
 	}
@@ -134,7 +134,14 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, e
 	if f.sandbox {
 		return env.inSandbox(ctx, stdout)
 	}
-	result, warnings, err := env.run(ctx, t, tfEnv, nil)
+	if cache := clientInventory(api, "").Cache; cache != nil {
+		// A name the client cache knows spares a big tenant's client pages.
+		if id, ok := cache.IDForName(ctx, f.opts.Client, api.Conn.ClientByID); ok {
+			fmt.Fprintf(progress, "Client %q is %s (by the client cache; --client %s names it exactly)\n", f.opts.Client, id, id)
+			env.flags.opts.Client = id
+		}
+	}
+	result, warnings, err := env.run(ctx, api, tfEnv, nil)
 	return report(result, err, f.json, stdout, map[string]any{"warnings": warnings})
 }
 

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -170,4 +171,24 @@ func (c *Cache) Save(clients []tenant.Client, at time.Time) error {
 		return fmt.Errorf("inventory: cache: %w", err)
 	}
 	return nil
+}
+
+// IDForName returns the id of the one client the cache knows by name, once read (a read by id,
+// one request) confirms the tenant still calls it that; ok is false otherwise, and the caller
+// looks the name up in the client pages. A client given the same name since the cache was
+// saved goes unnoticed: the client id is the exact way to name a client.
+func (c *Cache) IDForName(ctx context.Context, name string, read func(ctx context.Context, id string) (tenant.Client, error)) (string, bool) {
+	contents, ok := c.Load()
+	if !ok {
+		return "", false
+	}
+	ids := contents.IDsNamed(name)
+	if len(ids) != 1 {
+		return "", false
+	}
+	cl, err := read(ctx, ids[0])
+	if err != nil || cl.Name != name || cl.ID != ids[0] {
+		return "", false
+	}
+	return ids[0], true
 }

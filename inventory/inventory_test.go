@@ -25,6 +25,7 @@ type world struct {
 	tn     *sandbox.Tenant
 	conn   *tenant.Tenant
 	pools  atomic.Int64 // GET /api/v2/clients/{id}/credentials sent
+	sent   atomic.Int64 // every Management API request
 	secret string       // the management client's
 }
 
@@ -53,6 +54,9 @@ func newWorld(t testing.TB, clients int, limits sandbox.RateLimits) *world {
 	hc.Transport = roundTripper(func(r *http.Request) (*http.Response, error) {
 		if strings.HasSuffix(r.URL.Path, "/credentials") {
 			w.pools.Add(1)
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/v2/") {
+			w.sent.Add(1)
 		}
 		return base.RoundTrip(r)
 	})
@@ -333,5 +337,38 @@ func TestCacheKeepsAPoolOnlyWhileItCoversTheSlot(t *testing.T) {
 	}
 	if filepath.Base(cache.Path()) != "tenant.example.com.json" {
 		t.Errorf("cache file %s", cache.Path())
+	}
+}
+
+func TestIDForNameReadsOneClient(t *testing.T) {
+	w := newWorld(t, 6, sandbox.RateLimits{})
+	dup := w.addClient(t, "service-00001", false, "")
+	cache, err := inventory.OpenCache(t.TempDir(), w.srv.Domain())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cache.IDForName(context.Background(), "service-00002", w.conn.ClientByID); ok {
+		t.Fatal("resolved a name without a cache")
+	}
+	drain(t, inventory.Loader{Source: w.conn, Cache: cache}.Start(context.Background()))
+	all, err := w.conn.ListClients(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := all[slices.IndexFunc(all, func(c tenant.Client) bool { return c.Name == "service-00002" })].ID
+
+	w.sent.Store(0)
+	id, ok := cache.IDForName(context.Background(), "service-00002", w.conn.ClientByID)
+	if !ok || id != want || w.sent.Load() != 2 {
+		t.Errorf("service-00002: %q (ok %v) after %d requests; want %s after reading it and its pool", id, ok, w.sent.Load(), want)
+	}
+	if _, ok := cache.IDForName(context.Background(), "service-00001", w.conn.ClientByID); ok {
+		t.Errorf("resolved a name two clients share (one is %s)", dup)
+	}
+	if _, err := w.tn.UpdateClient(want, sandbox.ClientPatch{Name: new("renamed")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cache.IDForName(context.Background(), "service-00002", w.conn.ClientByID); ok {
+		t.Error("resolved a name the client no longer has")
 	}
 }

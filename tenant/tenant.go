@@ -169,20 +169,13 @@ func (t *Tenant) Client(ctx context.Context, idOrName string) (Client, error) {
 	if strings.TrimSpace(idOrName) == "" {
 		return Client{}, &NotFoundError{Query: idOrName}
 	}
-	op := fmt.Sprintf("read client %q", idOrName)
-	mc, err := t.api.Client.Read(ctx, idOrName, management.IncludeFields(clientFields...))
-	var me management.Error
-	switch {
-	case err == nil:
-		if err := t.requireCredentialScope(op); err != nil {
-			return Client{}, err
-		}
-		return t.withCredentials(ctx, op, fromManagement(mc))
-	case errors.As(err, &me) && (me.Status() == http.StatusNotFound || me.Status() == http.StatusBadRequest):
-		// Not an id (Auth0 answers 400 to ids of the wrong shape): look the name up.
-	default:
-		return Client{}, classify(t.domain, op, err)
+	c, err := t.ClientByID(ctx, idOrName)
+	var notFound *NotFoundError
+	if !errors.As(err, &notFound) {
+		return c, err
 	}
+	// Not an id: look the name up in the pages.
+	op := fmt.Sprintf("read client %q", idOrName)
 	all, err := t.listClients(ctx, op)
 	if err != nil {
 		return Client{}, err
@@ -207,6 +200,24 @@ func (t *Tenant) Client(ctx context.Context, idOrName string) (Client, error) {
 	}
 	slices.Sort(ids)
 	return Client{}, &AmbiguousError{Name: idOrName, IDs: ids}
+}
+
+// ClientByID returns one client with its credentials by client id (one request, two for a
+// private_key_jwt client); a *NotFoundError when no client has that id.
+func (t *Tenant) ClientByID(ctx context.Context, id string) (Client, error) {
+	op := fmt.Sprintf("read client %q", id)
+	mc, err := t.api.Client.Read(ctx, id, management.IncludeFields(clientFields...))
+	var me management.Error
+	switch {
+	case err == nil:
+		if err := t.requireCredentialScope(op); err != nil {
+			return Client{}, err
+		}
+		return t.withCredentials(ctx, op, fromManagement(mc))
+	case errors.As(err, &me) && (me.Status() == http.StatusNotFound || me.Status() == http.StatusBadRequest):
+		return Client{}, &NotFoundError{Query: id} // Auth0 answers 400 to ids of the wrong shape
+	}
+	return Client{}, classify(t.domain, op, err)
 }
 
 // Grants returns the client grants of a client: the APIs it may get tokens for.
