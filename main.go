@@ -48,7 +48,7 @@ Run 'rekey COMMAND -h' for a command's flags.
 
 func main() {
 	// Terraform launches the rekey binary itself as the sandbox's auth0 provider plugin.
-	if os.Getenv("TF_PLUGIN_MAGIC_COOKIE") != "" {
+	if os.Getenv("TF_PLUGIN_MAGIC_COOKIE") != "" || provider.DebugRequested() {
 		if err := provider.Serve(context.Background()); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

@@ -61,7 +61,7 @@ type engine struct {
 	runner      *tfrunner.Runner
 	sys         *sysconfig.File // nil when the operator keeps the system config by hand
 	state       *tfjson.State   // the Terraform state, read once: where the client's credentials are
-	closeOutput func()          // ends the forwarding of Terraform's output
+	closeOutput func()          // ends Terraform's provider session and the forwarding of its output
 	lateAudit   error           // an earlier rotation's audit record still cannot be written
 }
 
@@ -123,9 +123,15 @@ func (e *engine) begin(ctx context.Context) error {
 	cfg := e.deps.Terraform
 	cfg.Dir = e.opts.TerraformDir
 	cfg.Output = e.terraformOutput()
+	cfg.ShareProvider = true
 	var err error
 	if e.runner, err = tfrunner.New(cfg); err != nil {
 		return err
+	}
+	closeOutput := e.closeOutput
+	e.closeOutput = func() {
+		e.runner.Close()
+		closeOutput()
 	}
 	if e.opts.SystemConfig != "" {
 		if e.sys, err = sysconfig.Load(e.opts.SystemConfig); err != nil {

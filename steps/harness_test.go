@@ -50,7 +50,7 @@ const consumerRate = 25
 // env is one sandbox tenant with its Terraform workspace, ready for a rotation of
 // billing-worker.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	srv  *sandbox.Server
 	m    *sandbox.Manifest
@@ -65,27 +65,27 @@ type env struct {
 
 // newEnv starts a fresh sandbox in a temporary folder, seeded through Terraform with the real
 // auth0 provider.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvWith(t, sandboxtest.RealProvider(t))
 }
 
 // newEnvWith starts a fresh sandbox whose workspace runs provider.
-func newEnvWith(t *testing.T, provider sandbox.Provider) *env {
+func newEnvWith(t testing.TB, provider sandbox.Provider) *env {
 	t.Helper()
 	return newEnvIn(t, provider, sandbox.LayoutLiteral)
 }
 
 // newEnvIn starts a fresh sandbox whose workspace runs provider and declares the credentials
 // in layout.
-func newEnvIn(t *testing.T, provider sandbox.Provider, layout sandbox.Layout) *env {
+func newEnvIn(t testing.TB, provider sandbox.Provider, layout sandbox.Layout) *env {
 	t.Helper()
 	return newEnvSetup(t, provider, sandbox.SetupOptions{Terraform: &sandbox.TerraformOptions{Provider: provider, Layout: layout}})
 }
 
 // newEnvSetup starts a fresh sandbox as opts say, its workspace running provider with the
 // tests' Terraform.
-func newEnvSetup(t *testing.T, provider sandbox.Provider, opts sandbox.SetupOptions) *env {
+func newEnvSetup(t testing.TB, provider sandbox.Provider, opts sandbox.SetupOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
 	bin := tftest.Terraform(t)
@@ -319,7 +319,7 @@ func systemKIDs(t *testing.T, path string) []string {
 // mainTF is the workspace's main.tf.
 func (e *env) mainTF() string { return filepath.Join(e.m.TerraformDir, "main.tf") }
 
-func readFile(t *testing.T, path string) []byte {
+func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

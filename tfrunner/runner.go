@@ -16,13 +16,18 @@ type Config struct {
 	Binary Binary
 	Env    map[string]string // on top of the variables Environment passes from rekey's own
 	Output chan<- Line       // every output line, as it is written; nil to discard
+	// ShareProvider runs the commands after init against one auth0 provider process (a
+	// ProviderSession), when the installed provider can serve so; Close ends it.
+	ShareProvider bool
 }
 
 // Runner runs Terraform in one folder with a single *tfexec.Terraform. Plans are saved to a
 // file and applied from it, so what was shown is what is applied.
 type Runner struct {
-	tf  *tfexec.Terraform
-	cfg Config
+	tf           *tfexec.Terraform
+	cfg          Config
+	session      *ProviderSession
+	sessionTried bool
 }
 
 // New returns a Runner for cfg.Dir.
@@ -49,8 +54,37 @@ const (
 	quietOutput                   // a JSON document the caller decodes; not streamed
 )
 
+// Close ends the provider session, if one was started.
+func (r *Runner) Close() {
+	if r.session != nil {
+		r.session.Close()
+		r.session = nil
+	}
+}
+
+// shareProvider starts the provider session, once, for the commands that follow; when the
+// provider cannot serve so, they run as usual (Terraform starts it for each).
+func (r *Runner) shareProvider(ctx context.Context) {
+	if !r.cfg.ShareProvider || r.sessionTried {
+		return
+	}
+	r.sessionTried = true
+	r.session, _ = StartProviderSession(ctx, r.cfg)
+}
+
+// attached adds to a command's options the one that attaches it to the provider session.
+func attached[O any](r *Runner, opts ...O) []O {
+	if r.session != nil {
+		opts = append(opts, any(r.session.Reattach()).(O))
+	}
+	return opts
+}
+
 // run streams a command's output to the Output channel and returns its typed error.
 func (r *Runner) run(ctx context.Context, command string, mode outputMode, fn func(stdout io.Writer) error) error {
+	if command != "init" {
+		r.shareProvider(ctx)
+	}
 	stdout := &lineWriter{ctx: ctx, out: r.cfg.Output, json: mode == jsonOutput}
 	stderr := &lineWriter{ctx: ctx, out: r.cfg.Output, stderr: true}
 	r.tf.SetStderr(stderr)
@@ -79,7 +113,7 @@ func (r *Runner) Plan(ctx context.Context, planFile string) (bool, error) {
 	var changes bool
 	err := r.run(ctx, "plan", jsonOutput, func(stdout io.Writer) error {
 		var err error
-		changes, err = r.tf.PlanJSON(ctx, stdout, tfexec.Out(planFile), tfexec.LockTimeout("0s"))
+		changes, err = r.tf.PlanJSON(ctx, stdout, attached[tfexec.PlanOption](r, tfexec.Out(planFile), tfexec.LockTimeout("0s"))...)
 		return err
 	})
 	return changes, err
@@ -90,7 +124,7 @@ func (r *Runner) ShowPlan(ctx context.Context, planFile string) (*tfjson.Plan, e
 	var plan *tfjson.Plan
 	err := r.run(ctx, "show", quietOutput, func(io.Writer) error {
 		var err error
-		plan, err = r.tf.ShowPlanFile(ctx, planFile)
+		plan, err = r.tf.ShowPlanFile(ctx, planFile, attached[tfexec.ShowOption](r)...)
 		return err
 	})
 	return plan, err
@@ -99,7 +133,7 @@ func (r *Runner) ShowPlan(ctx context.Context, planFile string) (*tfjson.Plan, e
 // Apply applies a saved plan, exactly as planned.
 func (r *Runner) Apply(ctx context.Context, planFile string) error {
 	return r.run(ctx, "apply", jsonOutput, func(stdout io.Writer) error {
-		return r.tf.ApplyJSON(ctx, stdout, tfexec.DirOrPlan(planFile), tfexec.LockTimeout("0s"))
+		return r.tf.ApplyJSON(ctx, stdout, attached[tfexec.ApplyOption](r, tfexec.DirOrPlan(planFile), tfexec.LockTimeout("0s"))...)
 	})
 }
 
@@ -108,7 +142,7 @@ func (r *Runner) State(ctx context.Context) (*tfjson.State, error) {
 	var state *tfjson.State
 	err := r.run(ctx, "show", quietOutput, func(io.Writer) error {
 		var err error
-		state, err = r.tf.Show(ctx)
+		state, err = r.tf.Show(ctx, attached[tfexec.ShowOption](r)...)
 		return err
 	})
 	return state, err

@@ -3,6 +3,9 @@ package provider
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -16,9 +19,21 @@ import (
 // plugin server runs until Terraform ends it.
 func Serve(_ context.Context) error {
 	newProvider := New(versionFromExecutable(os.Args[0]))
+	var opts []tf6server.ServeOpt
+	if DebugRequested() {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
 	return tf6server.Serve(tfrunner.ProviderSource, func() tfprotov6.ProviderServer {
 		return legacyTypeSystem{providerserver.NewProtocol6(newProvider())()}
-	})
+	}, opts...)
+}
+
+// DebugRequested reports whether this executable was started as the stand-in provider in
+// debug mode, as the real provider is (tfrunner.ProviderDebugEnv): by its name in the mirror,
+// so that the variable never turns the rekey command itself into a provider.
+func DebugRequested() bool {
+	on, _ := strconv.ParseBool(os.Getenv(tfrunner.ProviderDebugEnv))
+	return on && strings.HasPrefix(filepath.Base(os.Args[0]), "terraform-provider-auth0")
 }
 
 // legacyTypeSystem marks plans and apply results as coming from the legacy type system, as
