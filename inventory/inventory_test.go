@@ -242,6 +242,8 @@ type scripted struct {
 	start   chan struct{}
 	order   []string
 	gone    map[string]bool
+	hangAt  int          // when > 0: after this many pools, wait for the load to be cancelled
+	read    atomic.Int32 // pools read so far
 }
 
 func (s *scripted) ListClients(context.Context) ([]tenant.Client, error) {
@@ -251,7 +253,12 @@ func (s *scripted) ListClients(context.Context) ([]tenant.Client, error) {
 func (s *scripted) LoadPools(ctx context.Context, clients []tenant.Client, queue func() (int, bool), found func(int, []tenant.Credential, bool)) error {
 	<-s.start
 	for i, ok := queue(); ok; i, ok = queue() {
+		if s.hangAt > 0 && len(s.order) == s.hangAt {
+			<-ctx.Done()
+			return ctx.Err()
+		}
 		s.order = append(s.order, clients[i].ID)
+		s.read.Add(1)
 		found(i, []tenant.Credential{}, s.gone[clients[i].ID])
 	}
 	return ctx.Err()
@@ -370,5 +377,42 @@ func TestIDForNameReadsOneClient(t *testing.T) {
 	}
 	if _, ok := cache.IDForName(context.Background(), "service-00002", w.conn.ClientByID); ok {
 		t.Error("resolved a name the client no longer has")
+	}
+}
+
+func TestCancelledLoadSavesWhatItRead(t *testing.T) {
+	src := &scripted{start: make(chan struct{}), hangAt: 2}
+	for i := range 5 {
+		src.clients = append(src.clients, tenant.Client{ID: fmt.Sprintf("c%02d", i), Name: fmt.Sprintf("client %d", i), AuthMethod: "private_key_jwt"})
+	}
+	cache, err := inventory.OpenCache(t.TempDir(), "tenant.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ld := inventory.Loader{Source: src, Cache: cache}.Start(ctx)
+	<-ld.Updates() // the listed clients
+	close(src.start)
+	for src.read.Load() < 2 { // the first two pools are read; the load then waits
+		time.Sleep(time.Millisecond)
+	}
+	cancel() // as the wizard does when it quits
+	select {
+	case <-ld.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the load did not end once cancelled")
+	}
+	saved, ok := cache.Load()
+	if !ok || len(saved.Clients) != 5 {
+		t.Fatalf("cache after a cancelled load: %+v (ok %v)", saved, ok)
+	}
+	var read []string
+	for _, c := range saved.Clients {
+		if c.Credentials != nil {
+			read = append(read, c.ID)
+		}
+	}
+	if !slices.Equal(read, []string{"c00", "c01"}) {
+		t.Errorf("saved pools of %v, want the two read: c00, c01", read)
 	}
 }

@@ -70,6 +70,7 @@ type Update struct {
 // Load is one load in progress.
 type Load struct {
 	updates chan Update
+	done    chan struct{} // closed when the load has ended and saved the cache
 
 	mu        sync.Mutex
 	clients   []tenant.Client
@@ -87,13 +88,16 @@ type Load struct {
 // Start begins a load; read its updates until the channel closes. Cancelling ctx stops it
 // (what was read is still saved to the cache).
 func (l Loader) Start(ctx context.Context) *Load {
-	ld := &Load{updates: make(chan Update), pools: map[string][]tenant.Credential{}, goneAll: map[string]bool{}}
+	ld := &Load{updates: make(chan Update), done: make(chan struct{}), pools: map[string][]tenant.Credential{}, goneAll: map[string]bool{}}
 	go ld.run(ctx, l)
 	return ld
 }
 
 // Updates delivers the load's updates; it is closed after the final one.
 func (ld *Load) Updates() <-chan Update { return ld.updates }
+
+// Done is closed when the load has ended, its cache saved; cancel its context to end it early.
+func (ld *Load) Done() <-chan struct{} { return ld.done }
 
 // Prefer reads the pools of these clients next (the rows on screen); it replaces the last call's.
 func (ld *Load) Prefer(ids []string) {
@@ -108,6 +112,7 @@ func (ld *Load) Prefer(ids []string) {
 }
 
 func (ld *Load) run(ctx context.Context, l Loader) {
+	defer close(ld.done)
 	defer close(ld.updates)
 	if l.Source == nil {
 		ld.send(ctx, Update{Final: true, Err: errors.New("no client source configured")})

@@ -20,6 +20,8 @@ import (
 func BenchmarkRotationApplies(b *testing.B) {
 	b.Run("rekey", func(b *testing.B) {
 		s := startSandboxWorkspace(b, sandboxtest.RealProvider(b))
+		s.runner = s.sharingRunner(b) // as the engine runs Terraform: one provider process
+		b.Cleanup(s.runner.Close)
 		benchmarkRotation(b, s, func(intent tfrunner.Intent, planFile string) {
 			if _, findings := s.planAndGuard(b, planFile, intent); len(findings) != 0 {
 				b.Fatalf("guard: %+v", findings)

@@ -74,7 +74,7 @@ func TestProviderSessionRefusesAnUnlockedBinary(t *testing.T) {
 }
 
 // sharingRunner is a Runner of the workspace with ShareProvider set.
-func (s *sandboxRun) sharingRunner(t *testing.T) *tfrunner.Runner {
+func (s *sandboxRun) sharingRunner(t testing.TB) *tfrunner.Runner {
 	t.Helper()
 	r, err := tfrunner.New(tfrunner.Config{Dir: s.manifest.TerraformDir, Binary: s.binary, Env: s.manifest.TerraformEnv(), ShareProvider: true})
 	if err != nil {

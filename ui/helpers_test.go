@@ -221,7 +221,7 @@ func startHarness(t testing.TB, b Backend, w, h int, opts ...Option) *harness {
 	m := NewModel(func(context.Context, func(string)) (Backend, error) { return b, nil }, testOptions(opts...)...).(*model)
 	t.Cleanup(func() {
 		m.c.stop()
-		m.c.engines.Wait() // as Run does: the engine stops before the test's folders go
+		m.c.background.Wait() // as Run does: the engine stops before the test's folders go
 	})
 	hs := &harness{t: t, m: m, msgs: make(chan tea.Msg, 4096)}
 	hs.update(tea.WindowSizeMsg{Width: w, Height: h})

@@ -90,16 +90,16 @@ func newConfig(opts []Option) config {
 
 // common is what every screen shares. It is changed only in Update.
 type common struct {
-	cfg     config
-	st      Styles
-	keys    KeyMap
-	life    context.Context // ends when the wizard quits
-	stop    context.CancelFunc
-	backend Backend
-	spin    spinner.Model
-	ids     int
-	engines *sync.WaitGroup // engine runs still going; Run waits for them after the program ends
-	prepErr error
+	cfg        config
+	st         Styles
+	keys       KeyMap
+	life       context.Context // ends when the wizard quits
+	stop       context.CancelFunc
+	backend    Backend
+	spin       spinner.Model
+	ids        int
+	background *sync.WaitGroup // engine runs and client-list loads still going; Run waits for them after the program ends (a load saves the client cache)
+	prepErr    error
 }
 
 // nextID returns a fresh id for a screen instance or an engine run.
@@ -157,12 +157,12 @@ func NewModel(prepare Prepare, opts ...Option) tea.Model {
 func newModel(ctx context.Context, prepare Prepare, cfg config) *model {
 	life, stop := context.WithCancel(ctx)
 	c := &common{
-		cfg:     cfg,
-		st:      NewStyles(cfg.renderer, cfg.plain, !cfg.noColor),
-		keys:    DefaultKeyMap(),
-		life:    life,
-		stop:    stop,
-		engines: &sync.WaitGroup{},
+		cfg:        cfg,
+		st:         NewStyles(cfg.renderer, cfg.plain, !cfg.noColor),
+		keys:       DefaultKeyMap(),
+		life:       life,
+		stop:       stop,
+		background: &sync.WaitGroup{},
 	}
 	c.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(c.st.Accent))
 	if cfg.plain {
@@ -194,7 +194,7 @@ func Run(ctx context.Context, prepare Prepare, in io.Reader, out io.Writer, opts
 	p := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithContext(ctx))
 	_, err := p.Run()
 	m.c.stop()
-	m.c.engines.Wait()
+	m.c.background.Wait()
 	switch {
 	case errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
 		return ctx.Err()

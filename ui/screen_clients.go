@@ -177,6 +177,11 @@ func (s *clientsScreen) load() tea.Cmd {
 	ctx, stop := context.WithCancel(s.c.life)
 	s.gen, s.stop = s.c.nextID(), stop
 	s.inv = s.c.backend.Inventory.Start(ctx)
+	s.c.background.Add(1)
+	go func(done <-chan struct{}) {
+		<-done
+		s.c.background.Done()
+	}(s.inv.Done())
 	s.loading, s.listed, s.err, s.pools = true, false, nil, inventory.Update{}
 	return waitInventoryCmd(s.inv, s.c.backend, s.gen, s.c.cfg.now)
 }

@@ -236,9 +236,9 @@ func (s *rotationScreen) start(abort bool) tea.Cmd {
 	if abort {
 		fn = s.c.cfg.abort
 	}
-	s.c.engines.Add(1)
+	s.c.background.Add(1)
 	return tea.Batch(
-		runEngineCmd(ctx, s.c.life, s.run, abort, fn, s.opts, deps, s.stream, s.c.engines.Done),
+		runEngineCmd(ctx, s.c.life, s.run, abort, fn, s.opts, deps, s.stream, s.c.background.Done),
 		waitStream(s.run, s.stream),
 	)
 }
