@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -33,26 +34,63 @@ func checkLine(st Styles, role, kid string, r tenant.CheckResult, expectReject b
 	return who + st.Bad.Render(st.Mark.Fail+" "+steps.DescribeCheck(r))
 }
 
-// renderDiffish colours a unified diff (and leaves other text plain), wrapping long lines.
+// renderDiffish colours a unified diff (and leaves other text plain), wrapping long lines. It
+// counts each hunk's lines from its "@@ -a,b +c,d @@" header, so that a removed line whose
+// text starts with "--" (a PEM's "-----BEGIN") is a removal, not a file header. A wrapped diff
+// line repeats its marker on each continuation.
 func renderDiffish(st Styles, text string, w int) []string {
-	var out []string
-	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		style := st.Text
-		switch {
-		case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
-			style = st.DiffFile
-		case strings.HasPrefix(l, "@@"):
-			style = st.DiffHunk
-		case strings.HasPrefix(l, "+"):
-			style = st.DiffAdd
-		case strings.HasPrefix(l, "-"):
-			style = st.DiffDel
+	var (
+		out        []string
+		oldN, newN int // lines of the current hunk still to come
+		width      = max(w, 2)
+		inHunk     = func() bool { return oldN > 0 || newN > 0 }
+		emit       = func(style lipgloss.Style, marker, body string) {
+			for _, part := range strings.Split(ansi.Hardwrap(body, width-len(marker), true), "\n") {
+				out = append(out, style.Render(marker+part))
+			}
 		}
-		for _, part := range strings.Split(ansi.Hardwrap(l, max(w, 1), true), "\n") {
-			out = append(out, style.Render(part))
+	)
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		switch {
+		case inHunk() && strings.HasPrefix(l, "-"):
+			oldN--
+			emit(st.DiffDel, "-", l[1:])
+		case inHunk() && strings.HasPrefix(l, "+"):
+			newN--
+			emit(st.DiffAdd, "+", l[1:])
+		case inHunk() && (strings.HasPrefix(l, " ") || l == ""):
+			oldN, newN = oldN-1, newN-1
+			emit(st.Text, " ", strings.TrimPrefix(l, " "))
+		case strings.HasPrefix(l, "@@"):
+			oldN, newN = hunkLengths(l)
+			emit(st.DiffHunk, "", l)
+		case strings.HasPrefix(l, "+++ "), strings.HasPrefix(l, "--- "):
+			emit(st.DiffFile, "", l)
+		default:
+			emit(st.Text, "", l)
 		}
 	}
 	return out
+}
+
+// hunkRange is a hunk header's line counts.
+var hunkRange = regexp.MustCompile(`^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@`)
+
+// hunkLengths reads how many old and new lines a hunk header announces (1 when a count is
+// left out, as diff does); 0, 0 for a header it cannot read.
+func hunkLengths(header string) (oldN, newN int) {
+	m := hunkRange.FindStringSubmatch(header)
+	if m == nil {
+		return 0, 0
+	}
+	count := func(s string) int {
+		if s == "" {
+			return 1
+		}
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	return count(m[1]), count(m[2])
 }
 
 // renderPlan shows a plan summary: each resource's action, the credentials added, removed and

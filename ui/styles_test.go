@@ -12,11 +12,14 @@ import (
 
 // colourRenderer renders with true colour whatever the test's output is.
 func colourRenderer() Option {
-	return func(c *config) {
-		r := lipgloss.NewRenderer(nil)
-		r.SetColorProfile(termenv.TrueColor)
-		c.renderer = r
-	}
+	return func(c *config) { c.renderer = trueColour() }
+}
+
+// trueColour is a renderer of true colour whatever the test's output is.
+func trueColour() *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(nil)
+	r.SetColorProfile(termenv.TrueColor)
+	return r
 }
 
 // hasColour reports SGR colour parameters (30–37, 38;…, 90–97, and backgrounds).
