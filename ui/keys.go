@@ -27,6 +27,7 @@ type KeyMap struct {
 
 	// Rotation.
 	Log, CancelStep, Yes, No, Apply, Switch, Submit, Scroll key.Binding
+	ExpandKeys                                              key.Binding // PEM blocks in diffs: one line each, or whole
 	Retry, Abort, QuitLater, Again, Edit                    key.Binding
 
 	// Done.
@@ -74,6 +75,7 @@ func DefaultKeyMap() KeyMap {
 		Switch:     b([]string{"tab", "left", "right"}, "tab", "switch button"),
 		Submit:     b([]string{"enter"}, "enter", "confirm"),
 		Scroll:     b([]string{"up", "down", "pgup", "pgdown"}, "↑/↓", "scroll"),
+		ExpandKeys: b([]string{"x", "ctrl+x"}, "x", "show/fold key PEMs"),
 		Retry:      b([]string{"r"}, "r", "retry"),
 		Again:      b([]string{"r"}, "r", "rotate again anyway"),
 		Edit:       b([]string{"e"}, "e", "open $EDITOR there"),
@@ -91,7 +93,7 @@ func (k KeyMap) ASCII() KeyMap {
 		&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Home, &k.End, &k.Help, &k.Quit, &k.Interrupt,
 		&k.Open, &k.Filter, &k.ClearFilter, &k.Sort, &k.Reload, &k.Rotate, &k.Check, &k.Back,
 		&k.Start, &k.NextField, &k.PrevField, &k.Left, &k.Right, &k.Change,
-		&k.Log, &k.CancelStep, &k.Yes, &k.No, &k.Apply, &k.Switch, &k.Submit, &k.Scroll,
+		&k.Log, &k.CancelStep, &k.Yes, &k.No, &k.Apply, &k.Switch, &k.Submit, &k.Scroll, &k.ExpandKeys,
 		&k.Retry, &k.Abort, &k.QuitLater, &k.Finish,
 	} {
 		h := b.Help()
@@ -162,7 +164,7 @@ func (k KeyMap) RunningHelp(logShown bool) help.KeyMap {
 	}
 	return helpSet{
 		short: []key.Binding{log, k.CancelStep, k.Quit, k.Help},
-		full:  [][]key.Binding{{log, k.Scroll, k.PageUp, k.PageDown}, {k.CancelStep, k.Quit, k.Help}},
+		full:  [][]key.Binding{{log, k.Scroll, k.PageUp, k.PageDown, k.ExpandKeys}, {k.CancelStep, k.Quit, k.Help}},
 	}
 }
 
@@ -178,15 +180,18 @@ func (k KeyMap) ProceedHelp(label string, canEdit bool) help.KeyMap {
 	}
 	return helpSet{
 		short: short,
-		full:  [][]key.Binding{{yes, no, k.Switch, k.Submit}, {k.Scroll, k.PageUp, k.PageDown}, {k.CancelStep, k.Log, k.Help}},
+		full:  [][]key.Binding{{yes, no, k.Switch, k.Submit}, {k.Scroll, k.PageUp, k.PageDown, k.ExpandKeys}, {k.CancelStep, k.Log, k.Help}},
 	}
 }
 
-// TypeNameHelp is the help of the gate answered by typing the client's name.
+// TypeNameHelp is the help of the gate answered by typing the client's name (x is typed
+// there: ctrl+x shows the key PEMs).
 func (k KeyMap) TypeNameHelp() help.KeyMap {
+	expand := k.ExpandKeys
+	expand.SetHelp("ctrl+x", expand.Help().Desc)
 	return helpSet{
 		short: []key.Binding{k.Submit, k.Scroll, k.CancelStep},
-		full:  [][]key.Binding{{k.Submit}, {k.Scroll, k.PageUp, k.PageDown}, {k.CancelStep}},
+		full:  [][]key.Binding{{k.Submit}, {k.Scroll, k.PageUp, k.PageDown, expand}, {k.CancelStep}},
 	}
 }
 

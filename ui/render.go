@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"rekey/keys"
 	"rekey/steps"
 	"rekey/tenant"
 	"rekey/tfrunner"
@@ -37,40 +38,107 @@ func checkLine(st Styles, role, kid string, r tenant.CheckResult, expectReject b
 // renderDiffish colours a unified diff (and leaves other text plain), wrapping long lines. It
 // counts each hunk's lines from its "@@ -a,b +c,d @@" header, so that a removed line whose
 // text starts with "--" (a PEM's "-----BEGIN") is a removal, not a file header. A wrapped diff
-// line repeats its marker on each continuation.
-func renderDiffish(st Styles, text string, w int) []string {
-	var (
-		out        []string
-		oldN, newN int // lines of the current hunk still to come
-		width      = max(w, 2)
-		inHunk     = func() bool { return oldN > 0 || newN > 0 }
-		emit       = func(style lipgloss.Style, marker, body string) {
-			for _, part := range strings.Split(ansi.Hardwrap(body, width-len(marker), true), "\n") {
-				out = append(out, style.Render(marker+part))
-			}
-		}
-	)
-	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		switch {
-		case inHunk() && strings.HasPrefix(l, "-"):
-			oldN--
-			emit(st.DiffDel, "-", l[1:])
-		case inHunk() && strings.HasPrefix(l, "+"):
-			newN--
-			emit(st.DiffAdd, "+", l[1:])
-		case inHunk() && (strings.HasPrefix(l, " ") || l == ""):
-			oldN, newN = oldN-1, newN-1
-			emit(st.Text, " ", strings.TrimPrefix(l, " "))
-		case strings.HasPrefix(l, "@@"):
-			oldN, newN = hunkLengths(l)
-			emit(st.DiffHunk, "", l)
-		case strings.HasPrefix(l, "+++ "), strings.HasPrefix(l, "--- "):
-			emit(st.DiffFile, "", l)
-		default:
-			emit(st.Text, "", l)
+// line repeats its marker on each continuation. Unless expandKeys, each PEM block is one line
+// that names its key.
+func renderDiffish(st Styles, text string, w int, expandKeys bool) []string {
+	lines := classifyDiff(st, text)
+	if !expandKeys {
+		lines = collapseKeys(st, lines)
+	}
+	width := max(w, 2)
+	var out []string
+	for _, l := range lines {
+		for _, part := range strings.Split(ansi.Hardwrap(l.body, width-len(l.marker), true), "\n") {
+			out = append(out, l.style.Render(l.marker+part))
 		}
 	}
 	return out
+}
+
+// diffLine is one line of a diff: its marker ("+", "-", " ", or "" outside hunks) and the rest.
+type diffLine struct {
+	style        lipgloss.Style
+	marker, body string
+}
+
+// classifyDiff styles each line by where it is: a file header, a hunk header, or a hunk's line.
+func classifyDiff(st Styles, text string) []diffLine {
+	var (
+		out        []diffLine
+		oldN, newN int // lines of the current hunk still to come
+	)
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		inHunk := oldN > 0 || newN > 0
+		switch {
+		case inHunk && strings.HasPrefix(l, "-"):
+			oldN--
+			out = append(out, diffLine{st.DiffDel, "-", l[1:]})
+		case inHunk && strings.HasPrefix(l, "+"):
+			newN--
+			out = append(out, diffLine{st.DiffAdd, "+", l[1:]})
+		case inHunk && (strings.HasPrefix(l, " ") || l == ""):
+			oldN, newN = oldN-1, newN-1
+			out = append(out, diffLine{st.Text, " ", strings.TrimPrefix(l, " ")})
+		case strings.HasPrefix(l, "@@"):
+			oldN, newN = hunkLengths(l)
+			out = append(out, diffLine{st.DiffHunk, "", l})
+		case strings.HasPrefix(l, "+++ "), strings.HasPrefix(l, "--- "):
+			out = append(out, diffLine{st.DiffFile, "", l})
+		default:
+			out = append(out, diffLine{st.Text, "", l})
+		}
+	}
+	return out
+}
+
+// pemBegin and pemEnd are a PEM block's armour lines.
+var (
+	pemBegin = regexp.MustCompile(`^(\s*)-----BEGIN ([A-Z0-9 ]+)-----\s*$`)
+	pemEnd   = regexp.MustCompile(`^\s*-----END ([A-Z0-9 ]+)-----\s*$`)
+)
+
+// collapseKeys replaces each PEM block whose lines share one marker with a single line naming
+// it: "… RSA 3072 certificate, kid aaxmkzfa (20 lines)".
+func collapseKeys(st Styles, lines []diffLine) []diffLine {
+	var out []diffLine
+	for i := 0; i < len(lines); i++ {
+		begin := pemBegin.FindStringSubmatch(lines[i].body)
+		end := -1
+		for j := i + 1; begin != nil && j < len(lines) && lines[j].marker == lines[i].marker; j++ {
+			if m := pemEnd.FindStringSubmatch(lines[j].body); m != nil {
+				if m[1] == begin[2] {
+					end = j
+				}
+				break
+			}
+		}
+		if end < 0 {
+			out = append(out, lines[i])
+			continue
+		}
+		var block strings.Builder
+		for _, l := range lines[i : end+1] {
+			block.WriteString(strings.TrimSpace(l.body) + "\n")
+		}
+		summary := fmt.Sprintf("%s%s %s (%d lines)", begin[1], st.Mark.Ellipsis, describePEM(block.String(), begin[2]), end-i+1)
+		out = append(out, diffLine{lines[i].style, lines[i].marker, summary})
+		i = end
+	}
+	return out
+}
+
+// describePEM names a PEM block's key: "RSA 3072 public key, kid aaxmkzfa"; the block's type
+// when it holds no RSA key.
+func describePEM(block, typ string) string {
+	p, _ := keys.ParsePublic([]byte(block)) // an expired certificate still names its key
+	if p.Key == nil {
+		return strings.ToLower(typ)
+	}
+	what := "public key"
+	if p.Cert != nil {
+		what = "certificate"
+	}
+	return fmt.Sprintf("RSA %d %s, kid %s", p.Key.N.BitLen(), what, shortKID(keys.Thumbprint(p.Key)))
 }
 
 // hunkRange is a hunk header's line counts.

@@ -1,10 +1,14 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"rekey/keys"
 )
 
 func TestWrapTextKeepsHyphenatedWordsWhole(t *testing.T) {
@@ -46,7 +50,7 @@ func TestDiffStylesLinesByTheirHunk(t *testing.T) {
 		"-    \"private_key_file\": \"keys/" + strings.Repeat("x", 60) + ".pem\"",
 		"+++counter",
 	}, "\n")
-	got := renderDiffish(st, diff, 40)
+	got := renderDiffish(st, diff, 40, true)
 	want := []string{
 		st.DiffFile.Render("--- a/main.tf"),
 		st.DiffFile.Render("+++ b/main.tf"),
@@ -71,5 +75,50 @@ func TestDiffStylesLinesByTheirHunk(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("line %d = %q, want %q", i, got[i], want[i])
 		}
+	}
+}
+
+func TestDiffFoldsKeyPEMsIntoOneLine(t *testing.T) {
+	st := NewStyles(nil, false, false)
+	priv, _ := testKeys(t)
+	pub, err := keys.PublicPEM(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := keys.SelfSignedCert(priv, "billing-worker", time.Now(), time.Now().AddDate(0, 0, 90))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hunk := func(marker, pem string) []string {
+		var out []string
+		for l := range strings.SplitSeq(strings.TrimSpace(pem), "\n") {
+			out = append(out, marker+"    "+l)
+		}
+		return out
+	}
+	added, removed := hunk("+", string(pub)), hunk("-", string(cert))
+	lines := []string{fmt.Sprintf("@@ -1,%d +1,%d @@", len(removed)+1, len(added)+1)}
+	lines = append(lines, "   credentials {")
+	lines = append(lines, removed...)
+	lines = append(lines, added...)
+	diff := strings.Join(lines, "\n")
+	kid := shortKID(keys.Thumbprint(&priv.PublicKey))
+
+	folded := renderDiffish(st, diff, 100, false)
+	want := []string{
+		lines[0], "   credentials {",
+		fmt.Sprintf("-    … RSA 2048 certificate, kid %s (%d lines)", kid, len(removed)),
+		fmt.Sprintf("+    … RSA 2048 public key, kid %s (%d lines)", kid, len(added)),
+	}
+	if strings.Join(folded, "\n") != strings.Join(want, "\n") {
+		t.Errorf("folded:\n%s\nwant:\n%s", strings.Join(folded, "\n"), strings.Join(want, "\n"))
+	}
+	if whole := renderDiffish(st, diff, 100, true); len(whole) != len(lines) {
+		t.Errorf("expanded: %d lines, want all %d", len(whole), len(lines))
+	}
+	// A block cut across markers (a PEM edited in place) stays as it is.
+	mixed := strings.Join([]string{fmt.Sprintf("@@ -1,%d +1,1 @@", len(removed)), removed[0], "+" + removed[1][1:]}, "\n")
+	if got := renderDiffish(st, mixed, 100, false); len(got) != 3 {
+		t.Errorf("a PEM split across markers was folded: %q", got)
 	}
 }

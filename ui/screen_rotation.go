@@ -119,15 +119,16 @@ type rotationScreen struct {
 	quitAfter bool
 	confirm   confirmKind
 
-	status   [8]stepState
-	current  steps.Step
-	started  bool
-	activity []entry
-	byStep   map[steps.Step][]entry // diffs and plans, for the questions
-	log      []string
-	showLog  bool
-	logView  viewport.Model
-	q        *pendingQuestion
+	status     [8]stepState
+	current    steps.Step
+	started    bool
+	activity   []entry
+	byStep     map[steps.Step][]entry // diffs and plans, for the questions
+	log        []string
+	showLog    bool
+	expandKeys bool // diffs show key PEMs whole, not one line each
+	logView    viewport.Model
+	q          *pendingQuestion
 
 	err      error
 	result   steps.Result
@@ -491,6 +492,8 @@ func (s *rotationScreen) key(msg tea.KeyMsg) tea.Cmd {
 			return s.start(true)
 		case key.Matches(msg, k.Log):
 			s.toggleLog()
+		case key.Matches(msg, k.ExpandKeys):
+			s.expandKeys = !s.expandKeys
 		case key.Matches(msg, k.Back):
 			return send(backMsg{reload: true})
 		default:
@@ -527,7 +530,12 @@ func (s *rotationScreen) runningKey(msg tea.KeyMsg) tea.Cmd {
 		s.confirm = confirmCancel
 		return nil
 	}
-	if q := s.q; q != nil && q.msg.q.Kind == steps.TypeName {
+	typing := s.q != nil && s.q.msg.q.Kind == steps.TypeName
+	if key.Matches(msg, k.ExpandKeys) && (!typing || msg.Type == tea.KeyCtrlX) {
+		s.expandKeys = !s.expandKeys
+		return nil
+	}
+	if q := s.q; typing {
 		switch {
 		case msg.Type == tea.KeyEnter:
 			if q.input.Value() != q.msg.q.Expect {
@@ -688,7 +696,7 @@ func (s *rotationScreen) questionContent(q steps.Question, w int) []string {
 		lines = append(lines, wrapStyled(st.Warn, fmt.Sprintf("! [%s] %s", warn.Name, warn.Message), w)...)
 	}
 	if q.Body != "" && len(q.Warnings) == 0 { // a warnings question's body lists them as above
-		lines = append(lines, renderDiffish(st, q.Body, w)...)
+		lines = append(lines, renderDiffish(st, q.Body, w, s.expandKeys)...)
 	}
 	for _, f := range q.Findings {
 		lines = append(lines, wrapStyled(st.Warn, fmt.Sprintf("! [%s] %s", f.Rule, f.Message), w)...)
@@ -870,7 +878,7 @@ func (s *rotationScreen) renderEntry(e entry, w int) []string {
 	st := s.c.st
 	switch e.kind {
 	case entryDiff:
-		return renderDiffish(st, e.text, w)
+		return renderDiffish(st, e.text, w, s.expandKeys)
 	case entryPlan:
 		return renderPlan(st, e.plan, e.findings, w)
 	case entryCheck:
