@@ -291,6 +291,7 @@ func (e *engine) stage(ctx context.Context) error {
 		return e.ask(ctx, Question{Kind: Proceed, Step: Stage, Title: "Add the new key to the service's configuration as NEXT",
 			Body: "Add this entry after the current one in the consuming service's credential list, then confirm:\n" + sysconfig.Snippet([]sysconfig.Entry{entry})})
 	}
+	entry.PrivateKeyFile = e.sys.KeyPathAsWritten(entry.PrivateKeyFile)
 	return e.editSystemConfig(Stage, entry.KID, 1, func(f *sysconfig.File) error { return f.Stage(entry) })
 }
 

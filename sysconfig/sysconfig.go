@@ -105,6 +105,20 @@ func (f *File) KeyPath(e Entry) string {
 	return filepath.Join(f.dir, e.PrivateKeyFile)
 }
 
+// KeyPathAsWritten is how the file writes the absolute path of a private key file: relative
+// to its folder when every entry's path is relative (the file then moves with its keys), else
+// absolute.
+func (f *File) KeyPathAsWritten(abs string) string {
+	if len(f.entries) == 0 || slices.ContainsFunc(f.entries, func(e Entry) bool { return filepath.IsAbs(e.PrivateKeyFile) }) {
+		return abs
+	}
+	rel, err := filepath.Rel(f.dir, abs)
+	if err != nil {
+		return abs
+	}
+	return rel
+}
+
 // Stage inserts next right after the first entry, as the NEXT credential.
 func (f *File) Stage(next Entry) error {
 	if err := checkEntry(next); err != nil {

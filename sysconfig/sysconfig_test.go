@@ -618,3 +618,32 @@ func stageAndSave(t *testing.T, path string, e sysconfig.Entry) *sysconfig.File 
 	}
 	return f
 }
+
+func TestKeyPathAsWritten(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	newKey := filepath.Join(filepath.Dir(dir), "keys", "new.pem")
+	relative, err := sysconfig.Load(write("relative.json", `{"credentials": [{"kid": "a", "alg": "RS256", "private_key_file": "keys/a.pem"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := relative.KeyPathAsWritten(newKey), filepath.Join("..", "keys", "new.pem"); got != want {
+		t.Errorf("beside relative paths: %q, want %q", got, want)
+	}
+	if got := relative.KeyPath(sysconfig.Entry{PrivateKeyFile: relative.KeyPathAsWritten(newKey)}); got != newKey {
+		t.Errorf("the relative path reads back as %q, want %q", got, newKey)
+	}
+	absolute, err := sysconfig.Load(write("absolute.json", `{"credentials": [{"kid": "a", "alg": "RS256", "private_key_file": "keys/a.pem"}, {"kid": "b", "alg": "RS256", "private_key_file": "/etc/keys/b.pem"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := absolute.KeyPathAsWritten(newKey); got != newKey {
+		t.Errorf("beside an absolute path: %q, want it absolute", got)
+	}
+}
