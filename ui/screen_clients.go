@@ -31,7 +31,8 @@ type clientRow struct {
 	fresh      bool      // the pool was read in this load
 	expiry     time.Time // soonest expiry of an attached credential
 	hasExpiry  bool
-	inProgress bool // a rotation journal exists
+	rotated    time.Time // when the newest attached credential was created; zero when none
+	inProgress bool      // a rotation journal exists
 }
 
 // setClient (re)computes the row's columns from c.
@@ -39,6 +40,12 @@ func (r *clientRow) setClient(c tenant.Client) {
 	r.client, r.pkjwt, r.poolKnown = c, c.AuthMethod == "private_key_jwt", c.PoolKnown()
 	r.attached = c.AttachedCount()
 	r.expiry, r.hasExpiry = c.SoonestExpiry()
+	r.rotated = time.Time{}
+	for _, cr := range c.Attached() {
+		if cr.CreatedAt.After(r.rotated) {
+			r.rotated = cr.CreatedAt
+		}
+	}
 }
 
 // clientList is the rows with both sort orders, built once per list and kept up to date as
@@ -46,6 +53,7 @@ func (r *clientRow) setClient(c tenant.Client) {
 type clientList struct {
 	rows        []clientRow
 	byID        map[string]int32
+	nameWidth   int // the longest name's width
 	inProgress  int // rows with a rotation in progress
 	byName      []int32
 	byExpiry    []int32
@@ -65,6 +73,7 @@ func buildClientList(clients []tenant.Client, inProgress []bool) clientList {
 		}
 		l.rows[i] = r
 		l.byID[c.ID] = int32(i)
+		l.nameWidth = max(l.nameWidth, ansi.StringWidth(c.Name))
 	}
 	l.byName = make([]int32, len(clients))
 	for i := range l.byName {
@@ -411,9 +420,11 @@ func (s *clientsScreen) pageSize() int {
 	return max(s.height-3, 1)
 }
 
-// columns splits the width: name, client id (0: hidden), keys, expiry, marker.
-func (s *clientsScreen) columns() (name, id int) {
+// columns splits the width: name (as wide as the longest), client id (0: hidden), keys,
+// expiry, last rotated (0: hidden; it takes the width left over), marker.
+func (s *clientsScreen) columns() (name, id, rotated int) {
 	const fixed = 2 + 1 + 4 + 1 + 12 + 2 // cursor, gaps, keys, expiry, marker
+	const rotatedW = 1 + 10              // a gap and a date
 	id = 32
 	name = s.width - fixed - id - 1
 	if name < 16 {
@@ -423,7 +434,10 @@ func (s *clientsScreen) columns() (name, id int) {
 			id, name = 0, s.width-fixed
 		}
 	}
-	return max(name, 4), id
+	if fit := max(s.list.nameWidth, len("NAME")); fit < name && name-fit >= rotatedW {
+		name, rotated = fit, rotatedW-1
+	}
+	return max(name, 4), id, rotated
 }
 
 func (s *clientsScreen) view() string {
@@ -443,12 +457,15 @@ func (s *clientsScreen) view() string {
 	} else {
 		lines = append(lines, "")
 	}
-	nameW, idW := s.columns()
+	nameW, idW, rotatedW := s.columns()
 	heading := "  " + st.pad("NAME", nameW) + " "
 	if idW > 0 {
 		heading += st.pad("CLIENT ID", idW) + " "
 	}
 	heading += st.pad("KEYS", 4) + " " + st.pad("EXPIRES", 12)
+	if rotatedW > 0 {
+		heading += " " + st.pad("ROTATED", rotatedW)
+	}
 	lines = append(lines, st.Heading.Render(heading))
 	if len(s.visible) == 0 {
 		msg := "No clients."
@@ -459,7 +476,7 @@ func (s *clientsScreen) view() string {
 	}
 	end := min(s.offset+s.pageSize(), len(s.visible))
 	for i := s.offset; i < end; i++ {
-		lines = append(lines, s.row(&s.list.rows[s.visible[i]], i == s.cursor, nameW, idW))
+		lines = append(lines, s.row(&s.list.rows[s.visible[i]], i == s.cursor, nameW, idW, rotatedW))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -506,7 +523,7 @@ func (s *clientsScreen) poolProgress() string {
 }
 
 // row renders one client; only rows in view are ever rendered.
-func (s *clientsScreen) row(r *clientRow, selected bool, nameW, idW int) string {
+func (s *clientsScreen) row(r *clientRow, selected bool, nameW, idW, rotatedW int) string {
 	st := s.c.st
 	cur := st.Mark.NoCursor
 	nameStyle := lipgloss.Style{}
@@ -529,10 +546,24 @@ func (s *clientsScreen) row(r *clientRow, selected bool, nameW, idW int) string 
 	}
 	text, style := expiryBadge(st, r, s.loadedAt)
 	line += style.Render(st.pad(text, 12))
+	if rotatedW > 0 {
+		line += " " + st.Subtle.Render(st.pad(rotatedText(st, r), rotatedW))
+	}
 	if r.inProgress {
 		line += " " + st.Accent.Render(st.Mark.InProgress)
 	}
 	return line
+}
+
+// rotatedText is the day a client's newest attached credential was created.
+func rotatedText(st Styles, r *clientRow) string {
+	switch {
+	case r.pkjwt && !r.poolKnown:
+		return st.Mark.Ellipsis
+	case r.rotated.IsZero():
+		return "-"
+	}
+	return r.rotated.Local().Format(time.DateOnly)
 }
 
 // expiryBadge is the text and style of a client's soonest expiry: red expired, orange within

@@ -294,3 +294,23 @@ func TestClientsRendersOnlyTheWindow(t *testing.T) {
 		t.Errorf("frame has %d lines, want exactly 24", got)
 	}
 }
+
+func TestClientsColumnsFitTheirContent(t *testing.T) {
+	clients := manyClients(3)
+	clients[1].Credentials[0].CreatedAt = testNow.Add(-24 * time.Hour)
+	h := newHarness(t, clientsBackend(clients), 140, 24)
+	text := h.text()
+	heading := lineWith(text, "NAME")
+	// The name column is as wide as the longest name; the spare width shows when each client
+	// was last rotated.
+	if !strings.HasPrefix(heading, "  NAME"+strings.Repeat(" ", len("Service 00001 Reports")-len("NAME"))+" CLIENT ID") {
+		t.Errorf("heading %q: the name column should fit the longest name", heading)
+	}
+	if !strings.Contains(heading, "ROTATED") || !strings.Contains(lineWith(text, "Service 00001"), testNow.Add(-24*time.Hour).Local().Format(time.DateOnly)) {
+		t.Errorf("no ROTATED column with the attached credential's creation day:\n%s", text)
+	}
+	narrow := newHarness(t, clientsBackend(clients), 80, 24)
+	if strings.Contains(narrow.text(), "ROTATED") {
+		t.Errorf("at 80 columns there is no room for ROTATED:\n%s", narrow.text())
+	}
+}
