@@ -138,8 +138,8 @@ func startSandboxWatched(t *testing.T, bin, dir string, onLine func(string), fla
 	select {
 	case line := <-ready:
 		t.Log(line)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no ready line within 30s; stderr:\n%s", stderr.String())
+	case <-time.After(3 * time.Minute): // a 10,000-client sandbox signs 7,500 certificates first
+		t.Fatalf("no ready line within 3 minutes; stderr:\n%s", stderr.String())
 	}
 	return cmd, rest
 }
