@@ -65,10 +65,12 @@ type diffLine struct {
 func classifyDiff(st Styles, text string) []diffLine {
 	var (
 		out        []diffLine
-		oldN, newN int // lines of the current hunk still to come
+		oldN, newN int                            // lines of the current hunk still to come
+		hunked     = hunkHeader.MatchString(text) // else a bare listing of +/- lines
 	)
 	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		inHunk := oldN > 0 || newN > 0
+		header := strings.HasPrefix(l, "+++ ") || strings.HasPrefix(l, "--- ")
+		inHunk := oldN > 0 || newN > 0 || !hunked && !header
 		switch {
 		case inHunk && strings.HasPrefix(l, "-"):
 			oldN--
@@ -76,13 +78,13 @@ func classifyDiff(st Styles, text string) []diffLine {
 		case inHunk && strings.HasPrefix(l, "+"):
 			newN--
 			out = append(out, diffLine{st.DiffAdd, "+", l[1:]})
-		case inHunk && (strings.HasPrefix(l, " ") || l == ""):
+		case inHunk && hunked && (strings.HasPrefix(l, " ") || l == ""):
 			oldN, newN = oldN-1, newN-1
 			out = append(out, diffLine{st.Text, " ", strings.TrimPrefix(l, " ")})
 		case strings.HasPrefix(l, "@@"):
 			oldN, newN = hunkLengths(l)
 			out = append(out, diffLine{st.DiffHunk, "", l})
-		case strings.HasPrefix(l, "+++ "), strings.HasPrefix(l, "--- "):
+		case header:
 			out = append(out, diffLine{st.DiffFile, "", l})
 		default:
 			out = append(out, diffLine{st.Text, "", l})
@@ -140,6 +142,9 @@ func describePEM(block, typ string) string {
 	}
 	return fmt.Sprintf("RSA %d %s, kid %s", p.Key.N.BitLen(), what, shortKID(keys.Thumbprint(p.Key)))
 }
+
+// hunkHeader finds a hunk header in a text.
+var hunkHeader = regexp.MustCompile(`(?m)^@@ `)
 
 // hunkRange is a hunk header's line counts.
 var hunkRange = regexp.MustCompile(`^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@`)

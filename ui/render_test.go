@@ -122,3 +122,12 @@ func TestDiffFoldsKeyPEMsIntoOneLine(t *testing.T) {
 		t.Errorf("a PEM split across markers was folded: %q", got)
 	}
 }
+
+func TestDiffWithoutHunksStylesByMarker(t *testing.T) {
+	st := NewStyles(trueColour(), false, true)
+	got := renderDiffish(st, "--- main.tf\n+++ main.tf\n-    credentials {\n+  }\nplain", 80, true)
+	want := []string{st.DiffFile.Render("--- main.tf"), st.DiffFile.Render("+++ main.tf"), st.DiffDel.Render("-    credentials {"), st.DiffAdd.Render("+  }"), st.Text.Render("plain")}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
