@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -250,7 +250,7 @@ func TestCommandLineErrors(t *testing.T) {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			t.Chdir(t.TempDir())
 			var stdout, stderr bytes.Buffer
-			if code := run(c.args, &stdout, &stderr); code != c.code {
+			if code := Run(c.args, &stdout, &stderr); code != c.code {
 				t.Errorf("exit %d, want %d; stderr: %s", code, c.code, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), c.want) {
@@ -377,7 +377,7 @@ func TestRotateRefusesBadOptions(t *testing.T) {
 	} {
 		var stdout, stderr bytes.Buffer
 		args := append([]string{"rotate", "--client", "billing-worker", "--dir", dir, "--yes"}, c.args...)
-		if code := run(args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), c.want) {
+		if code := Run(args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr.String(), exitUsage, c.want)
 		}
 	}
