@@ -102,7 +102,7 @@ func (s *doneScreen) view() string {
 			text += fmt.Sprintf("; it signs with %s, another client's key", shortKID(t.lastKID))
 		}
 		add("", st.Title.Render("Demo consumer"))
-		add(wrapHanging("", text, w)...)
+		add(strings.Split(indentWrap(text, w, 2), "\n")...)
 	}
 	add("", st.Title.Render("Record"))
 	if r.AuditError != "" {
