@@ -347,9 +347,9 @@ func (m *model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-// chrome is the height of the header line plus the help bar.
+// chrome is the height of the header line, the blank line above the help, and the help.
 func (m *model) chrome() int {
-	return 1 + lipgloss.Height(m.helpView())
+	return 1 + 1 + lipgloss.Height(m.helpView()) // the header, a blank line, the help
 }
 
 func (m *model) helpView() string {
@@ -372,7 +372,7 @@ func (m *model) View() string {
 		return ""
 	}
 	helpView := m.helpView()
-	bodyHeight := max(m.height-1-lipgloss.Height(helpView), 1)
+	bodyHeight := max(m.height-m.chrome(), 1)
 	body := strings.Split(m.active().view(), "\n")
 	if len(body) > bodyHeight {
 		body = body[:bodyHeight]
@@ -381,6 +381,7 @@ func (m *model) View() string {
 		body = append(body, "")
 	}
 	lines := append([]string{m.header()}, body...)
+	lines = append(lines, "") // nothing touches the help
 	lines = append(lines, strings.Split(helpView, "\n")...)
 	for i, l := range lines {
 		// A safety net: the screens lay out to the width; nothing may wrap the terminal.

@@ -93,7 +93,7 @@ func TestHelpToggleAndResize(t *testing.T) {
 	if got := len(strings.Split(h.m.View(), "\n")); got != 30 {
 		t.Errorf("%d lines after resize to 30", got)
 	}
-	if h.m.clients.width != 100 || h.m.clients.pageSize() != 30-2-3 {
+	if h.m.clients.width != 100 || h.m.clients.pageSize() != 30-3-3 { // header, gap and help; status, filter and heading
 		t.Errorf("the clients screen did not get the new size: %d wide, page %d", h.m.clients.width, h.m.clients.pageSize())
 	}
 }
