@@ -16,7 +16,6 @@ import (
 type trafficSummary struct {
 	requests, failures int64
 	lastKID            string // the key of its latest successes
-	lastRole           string // that key's role in the rotation ("old", "new"), or ""
 	lastErr            string
 }
 
@@ -96,8 +95,10 @@ func (s *doneScreen) view() string {
 			}
 		}
 		switch {
-		case t.lastKID != "" && t.lastRole != "":
-			text += fmt.Sprintf("; now signing with %s (the %s key)", shortKID(t.lastKID), t.lastRole)
+		case t.lastKID != "" && t.lastKID == r.NewKID:
+			text += fmt.Sprintf("; now signing with %s (the new key)", shortKID(t.lastKID))
+		case t.lastKID != "" && t.lastKID == r.OldKID:
+			text += fmt.Sprintf("; now signing with %s (the old key)", shortKID(t.lastKID))
 		case t.lastKID != "":
 			text += fmt.Sprintf("; it signs with %s, another client's key", shortKID(t.lastKID))
 		}

@@ -447,7 +447,7 @@ func (s *rotationScreen) finish(msg engineDoneMsg) tea.Cmd {
 	return send(rotationFinishedMsg{summary: doneSummary{
 		result:  msg.result,
 		checks:  s.checks,
-		traffic: s.trafficSummary(),
+		traffic: s.traffic.summary(),
 	}})
 }
 

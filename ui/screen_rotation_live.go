@@ -189,19 +189,6 @@ func (s *rotationScreen) consumerLines(w int, side bool) []string {
 	return []string{ansi.Truncate(" consumer: "+reqs+" "+st.Mark.Dot+" "+fails+" "+st.Mark.Dot+" "+using, w, st.Mark.Ellipsis)}
 }
 
-// trafficSummary is the consumer's traffic for the done screen.
-func (s *rotationScreen) trafficSummary() *trafficSummary {
-	t := s.traffic.summary()
-	if t != nil {
-		for _, k := range s.live {
-			if k.kid == t.lastKID {
-				t.lastRole = k.role
-			}
-		}
-	}
-	return t
-}
-
 // roleOf names a kid's role in the rotation, for the consumer line.
 func (s *rotationScreen) roleOf(kid string) string {
 	for _, k := range s.live {

@@ -495,7 +495,7 @@ func TestDoneScreenRenderSizes(t *testing.T) {
 			{steps.Verify, steps.KeyCheck{Role: "new", KID: f.newKID, Result: tenant.CheckResult{OK: true, Latency: 51 * time.Millisecond}}},
 			{steps.Confirm, steps.KeyCheck{Role: "old", KID: f.oldKID, Result: tenant.CheckResult{Status: 401, Code: "invalid_client"}}},
 		},
-		traffic: &trafficSummary{requests: 1234, failures: 0, lastKID: f.newKID, lastRole: "new"},
+		traffic: &trafficSummary{requests: 1234, failures: 0, lastKID: f.newKID},
 	}
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		h := newHarness(t, f.backend, size[0], size[1])
