@@ -17,30 +17,10 @@ import (
 // defaultEvery is how often a load reports the pools it has read.
 const defaultEvery = 200 * time.Millisecond
 
-// Source is where a load reads the tenant: a *tenant.Tenant, or Complete.
+// Source is where a load reads the tenant: a *tenant.Tenant, or a test's fixed list.
 type Source interface {
 	ListClients(ctx context.Context) ([]tenant.Client, error)
 	LoadPools(ctx context.Context, clients []tenant.Client, queue func() (int, bool), found func(i int, pool []tenant.Credential, gone bool)) error
-}
-
-// Complete is a Source whose list comes with every pool known (a fixed list, in tests): a load
-// of it reads no pool.
-type Complete func(ctx context.Context) ([]tenant.Client, error)
-
-// ListClients returns the list, with the pools of private_key_jwt clients that lack one empty.
-func (f Complete) ListClients(ctx context.Context) ([]tenant.Client, error) {
-	clients, err := f(ctx)
-	for i, c := range clients {
-		if !c.PoolKnown() {
-			clients[i].Credentials = []tenant.Credential{}
-		}
-	}
-	return clients, err
-}
-
-// LoadPools has nothing to read.
-func (Complete) LoadPools(context.Context, []tenant.Client, func() (int, bool), func(int, []tenant.Credential, bool)) error {
-	return nil
 }
 
 // Loader says where and how to load.

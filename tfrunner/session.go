@@ -74,7 +74,10 @@ func StartProviderSession(ctx context.Context, cfg Config) (*ProviderSession, er
 		sc.Buffer(make([]byte, 64*1024), 1<<20)
 		for sc.Scan() {
 			if m := reattachLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
+				select { // the first address counts; reading on keeps the provider's stdout drained
+				case found <- m[1]:
+				default:
+				}
 			}
 		}
 	}()
